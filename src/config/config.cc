@@ -1,0 +1,303 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace depin {
+namespace {
+
+constexpr std::array<std::string_view, kPerfComponentCount> kPerfNames = {
+    "completion_rate", "resource_efficiency", "uptime", "response_time", "sla_compliance",
+    "error_rate"};
+constexpr std::array<std::string_view, kRepCriterionCount> kRepNames = {
+    "performance", "reliability", "cost", "availability", "speed"};
+constexpr std::array<std::string_view, 4> kTierKeys = {"bronze", "silver", "gold", "platinum"};
+
+// Walks one YAML mapping, rejecting keys nobody consumed.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
+
+  Status CheckMap() const {
+    if (!node_.IsMap()) return Status::InvalidArgument(path_ + ": expected a mapping");
+    return Status::Ok();
+  }
+  // Returns the child or an undefined node; remembers the key as known.
+  YAML::Node Get(std::string_view key) {
+    known_.emplace_back(key);
+    return node_[std::string(key)];
+  }
+  std::string Path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  Status CheckUnknown() const {
+    for (const auto& kv : node_) {
+      auto key = kv.first.as<std::string>();
+      bool found = false;
+      for (const auto& k : known_) found |= (k == key);
+      if (!found) return Status::InvalidArgument("unknown key \"" + Path(key) + "\"");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const YAML::Node& node_;
+  std::string path_;
+  std::vector<std::string> known_;
+};
+
+Status ReadDuration(MapReader& r, std::string_view key, int64_t* out) {
+  auto n = r.Get(key);
+  if (!n) return Status::Ok();
+  auto d = ParseDuration(n.as<std::string>());
+  if (!d.ok()) return Status::InvalidArgument(r.Path(key) + ": " + d.status().message());
+  *out = d.value();
+  return Status::Ok();
+}
+
+template <typename T>
+Status ReadNumber(MapReader& r, std::string_view key, T* out) {
+  auto n = r.Get(key);
+  if (!n) return Status::Ok();
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    return Status::InvalidArgument(r.Path(key) + ": expected a number");
+  }
+  return Status::Ok();
+}
+
+Status ReadString(MapReader& r, std::string_view key, std::string* out) {
+  auto n = r.Get(key);
+  if (!n) return Status::Ok();
+  if (!n.IsScalar()) return Status::InvalidArgument(r.Path(key) + ": expected a string");
+  *out = n.as<std::string>();
+  return Status::Ok();
+}
+
+#define DEPIN_RETURN_IF_ERROR(expr)   \
+  do {                                \
+    Status _st = (expr);              \
+    if (!_st.ok()) return _st;        \
+  } while (false)
+
+template <size_t N>
+Status ReadWeights(MapReader& parent, const std::array<std::string_view, N>& names,
+                   std::array<double, N>* weights) {
+  auto node = parent.Get("weights");
+  if (!node) return Status::Ok();
+  MapReader r(node, parent.Path("weights"));
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  for (size_t i = 0; i < N; ++i) DEPIN_RETURN_IF_ERROR(ReadNumber(r, names[i], &(*weights)[i]));
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  double sum = 0;
+  for (double w : *weights) {
+    if (w < 0) return Status::InvalidArgument(parent.Path("weights") + ": weights must be >= 0");
+    sum += w;
+  }
+  if (sum <= 0) return Status::InvalidArgument(parent.Path("weights") + ": weights sum to 0");
+  return Status::Ok();
+}
+
+Status ApplyProvider(const YAML::Node& node, ProviderConfig* p) {
+  MapReader r(node, "provider");
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "label", &p->label));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "regex", &p->regex));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "replacement", &p->replacement));
+  if (auto n = r.Get("info_labels")) {
+    if (!n.IsSequence()) return Status::InvalidArgument("provider.info_labels: expected a list");
+    p->info_labels.clear();
+    for (const auto& v : n) p->info_labels.push_back(v.as<std::string>());
+  }
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  if (p->label.empty()) return Status::InvalidArgument("provider.label: must not be empty");
+  try {
+    std::regex re(p->regex, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return Status::InvalidArgument("provider.regex: invalid regular expression: " +
+                                   std::string(e.what()));
+  }
+  return Status::Ok();
+}
+
+Status ApplySignals(const YAML::Node& node, std::array<SignalSource, kSignalCount>* signals) {
+  if (!node.IsMap()) return Status::InvalidArgument("signals: expected a mapping");
+  for (const auto& kv : node) {
+    auto name = kv.first.as<std::string>();
+    auto sig = SignalFromName(name);
+    if (!sig) return Status::InvalidArgument("signals: unknown signal \"" + name + "\"");
+    SignalSource& src = (*signals)[Index(*sig)];
+    MapReader r(kv.second, "signals." + name);
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    src.enabled = true;
+    if (auto e = r.Get("enabled")) src.enabled = e.as<bool>();
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "metric", &src.metric));
+    if (auto m = r.Get("match")) {
+      if (!m.IsMap()) return Status::InvalidArgument(r.Path("match") + ": expected a mapping");
+      src.match.clear();
+      for (const auto& lv : m) src.match.emplace_back(lv.first.as<std::string>(), lv.second.as<std::string>());
+    }
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    if (src.enabled && src.metric.empty()) {
+      return Status::InvalidArgument(r.Path("metric") + ": must not be empty");
+    }
+  }
+  return Status::Ok();
+}
+
+Status Apply(const YAML::Node& root, Config* c) {
+  if (!root || root.IsNull()) return Status::Ok();
+  MapReader top(root, "");
+  DEPIN_RETURN_IF_ERROR(top.CheckMap());
+  DEPIN_RETURN_IF_ERROR(ReadDuration(top, "evaluation_interval", &c->evaluation_interval_ms));
+  if (auto n = top.Get("provider")) DEPIN_RETURN_IF_ERROR(ApplyProvider(n, &c->provider));
+  if (auto n = top.Get("windows")) {
+    MapReader r(n, "windows");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "step", &c->windows.step_ms));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "length", &c->windows.length_ms));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  if (auto n = top.Get("signals")) DEPIN_RETURN_IF_ERROR(ApplySignals(n, &c->signals));
+  if (auto n = top.Get("performance")) {
+    MapReader r(n, "performance");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(ReadWeights(r, kPerfNames, &c->performance.weights));
+    int64_t good = static_cast<int64_t>(c->performance.response_good_s * 1000);
+    int64_t bad = static_cast<int64_t>(c->performance.response_bad_s * 1000);
+    int64_t sla = static_cast<int64_t>(c->performance.sla_target_s * 1000);
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "response_time_good", &good));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "response_time_bad", &bad));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "sla_target", &sla));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_failure_ratio", &c->performance.max_failure_ratio));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    c->performance.response_good_s = good / 1000.0;
+    c->performance.response_bad_s = bad / 1000.0;
+    c->performance.sla_target_s = sla / 1000.0;
+  }
+  if (auto n = top.Get("reputation")) {
+    MapReader r(n, "reputation");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(ReadWeights(r, kRepNames, &c->reputation.weights));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "outage_penalty", &c->reputation.outage_penalty));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "availability_window", &c->reputation.availability_window_ms));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  if (auto n = top.Get("tiers")) {
+    MapReader r(n, "tiers");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    for (size_t i = 0; i < kTierKeys.size(); ++i) {
+      DEPIN_RETURN_IF_ERROR(ReadNumber(r, kTierKeys[i], &c->tiers.thresholds[i]));
+    }
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "hysteresis", &c->tiers.hysteresis));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  if (auto n = top.Get("confidence")) {
+    MapReader r(n, "confidence");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "min_samples", &c->confidence.min_samples));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "min_jobs", &c->confidence.min_jobs));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "min_weight", &c->confidence.min_weight));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  if (auto n = top.Get("limits")) {
+    MapReader r(n, "limits");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    LimitsConfig& l = c->limits;
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_body_bytes", &l.max_body_bytes));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_decompressed_bytes", &l.max_decompressed_bytes));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_series_per_request", &l.max_series_per_request));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_labels_per_series", &l.max_labels_per_series));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_label_name_length", &l.max_label_name_length));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_label_value_length", &l.max_label_value_length));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_providers", &l.max_providers));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_series_per_provider", &l.max_series_per_provider));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  return top.CheckUnknown();
+}
+
+Status Validate(const Config& c) {
+  if (c.evaluation_interval_ms < 100) {
+    return Status::InvalidArgument("evaluation_interval: must be at least 100ms");
+  }
+  if (c.windows.step_ms < 1000) return Status::InvalidArgument("windows.step: must be at least 1s");
+  if (c.windows.length_ms % c.windows.step_ms != 0) {
+    return Status::InvalidArgument("windows.length: must be a multiple of windows.step");
+  }
+  if (c.windows.slots() < 2 || c.windows.slots() > 100'000) {
+    return Status::InvalidArgument("windows: length/step must be between 2 and 100000 slots");
+  }
+  if (c.performance.response_bad_s <= c.performance.response_good_s) {
+    return Status::InvalidArgument("performance.response_time_bad: must exceed response_time_good");
+  }
+  if (c.performance.max_failure_ratio <= 0 || c.performance.max_failure_ratio > 1) {
+    return Status::InvalidArgument("performance.max_failure_ratio: must be in (0, 1]");
+  }
+  for (size_t i = 1; i < c.tiers.thresholds.size(); ++i) {
+    if (c.tiers.thresholds[i] <= c.tiers.thresholds[i - 1]) {
+      return Status::InvalidArgument("tiers: thresholds must increase from bronze to platinum");
+    }
+  }
+  if (c.tiers.hysteresis < 0) return Status::InvalidArgument("tiers.hysteresis: must be >= 0");
+  if (c.confidence.min_samples < 1) return Status::InvalidArgument("confidence.min_samples: must be >= 1");
+  if (c.confidence.min_weight < 0 || c.confidence.min_weight > 1) {
+    return Status::InvalidArgument("confidence.min_weight: must be in [0, 1]");
+  }
+  const LimitsConfig& l = c.limits;
+  for (int64_t v : {l.max_body_bytes, l.max_decompressed_bytes, l.max_series_per_request,
+                    l.max_labels_per_series, l.max_label_name_length, l.max_label_value_length,
+                    l.max_providers, l.max_series_per_provider}) {
+    if (v <= 0) return Status::InvalidArgument("limits: every limit must be positive");
+  }
+  if (!c.signals[Index(Signal::kUp)].enabled) {
+    return Status::InvalidArgument("signals.up: required (uptime and confidence depend on it)");
+  }
+  return Status::Ok();
+}
+
+Result<Config> ParseOver(Config base, std::string_view yaml) {
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    Status st = Apply(root, &base);
+    if (!st.ok()) return st;
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("YAML: ") + e.what());
+  }
+  Status st = Validate(base);
+  if (!st.ok()) return st;
+  return base;
+}
+
+}  // namespace
+
+std::string_view PerfComponentName(PerfComponent c) { return kPerfNames[static_cast<int>(c)]; }
+std::string_view RepCriterionName(RepCriterion c) { return kRepNames[static_cast<int>(c)]; }
+
+Config DefaultConfig() {
+  static const Config kDefault = [] {
+    auto r = ParseOver(Config{}, DefaultConfigYaml());
+    return r.ok() ? r.value() : Config{};
+  }();
+  return kDefault;
+}
+
+Result<Config> ParseConfig(std::string_view yaml) { return ParseOver(DefaultConfig(), yaml); }
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto r = ParseConfig(ss.str());
+  if (!r.ok()) return Status::InvalidArgument(path + ": " + r.status().message());
+  return r;
+}
+
+}  // namespace depin

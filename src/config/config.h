@@ -1,0 +1,113 @@
+// The sidecar's configuration: the input contract, analytics weights and
+// thresholds, windows and limits. Loaded from YAML over built-in defaults.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/signal.h"
+#include "common/status.h"
+
+namespace depin {
+
+struct SignalSource {
+  bool enabled = false;
+  std::string metric;  // metric name; for histograms the family name
+  std::vector<std::pair<std::string, std::string>> match;  // extra equality matchers
+};
+
+struct ProviderConfig {
+  std::string label = "provider";
+  std::string regex = "(.*)";
+  std::string replacement = "$1";
+  std::vector<std::string> info_labels;
+};
+
+struct WindowConfig {
+  int64_t step_ms = 30'000;
+  int64_t length_ms = 3'600'000;
+  int slots() const { return static_cast<int>(length_ms / step_ms); }
+};
+
+enum class PerfComponent : uint8_t {
+  kCompletionRate,
+  kResourceEfficiency,
+  kUptime,
+  kResponseTime,
+  kSlaCompliance,
+  kErrorRate,
+};
+inline constexpr int kPerfComponentCount = 6;
+std::string_view PerfComponentName(PerfComponent c);
+
+enum class RepCriterion : uint8_t { kPerformance, kReliability, kCost, kAvailability, kSpeed };
+inline constexpr int kRepCriterionCount = 5;
+std::string_view RepCriterionName(RepCriterion c);
+
+struct PerformanceConfig {
+  std::array<double, kPerfComponentCount> weights = {0.25, 0.20, 0.20, 0.15, 0.12, 0.08};
+  double response_good_s = 0.5;
+  double response_bad_s = 5.0;
+  double sla_target_s = 600.0;
+  double max_failure_ratio = 0.10;
+};
+
+struct ReputationConfig {
+  std::array<double, kRepCriterionCount> weights = {0.30, 0.25, 0.20, 0.15, 0.10};
+  double outage_penalty = 0.10;
+  int64_t availability_window_ms = 300'000;
+};
+
+struct TierConfig {
+  // Thresholds for levels 1..4 (bronze, silver, gold, platinum); level 0 is basic.
+  std::array<double, 4> thresholds = {65, 75, 85, 95};
+  double hysteresis = 2.0;
+};
+
+struct ConfidenceConfig {
+  int min_samples = 6;
+  double min_jobs = 5;
+  double min_weight = 0.5;
+};
+
+struct LimitsConfig {
+  int64_t max_body_bytes = 16 << 20;
+  int64_t max_decompressed_bytes = 64 << 20;
+  int64_t max_series_per_request = 500'000;
+  int64_t max_labels_per_series = 64;
+  int64_t max_label_name_length = 256;
+  int64_t max_label_value_length = 4096;
+  int64_t max_providers = 200'000;
+  int64_t max_series_per_provider = 2'000;
+};
+
+struct Config {
+  int64_t evaluation_interval_ms = 15'000;
+  ProviderConfig provider;
+  WindowConfig windows;
+  std::array<SignalSource, kSignalCount> signals;
+  PerformanceConfig performance;
+  ReputationConfig reputation;
+  TierConfig tiers;
+  ConfidenceConfig confidence;
+  LimitsConfig limits;
+};
+
+// The YAML text of the built-in defaults (config/default.yml).
+std::string_view DefaultConfigYaml();
+
+// Parses `yaml` over the built-in defaults. Unknown keys, wrong types and
+// inconsistent values are errors that name the offending key.
+Result<Config> ParseConfig(std::string_view yaml);
+
+// Reads and parses a file; the error names the file.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// The built-in default configuration (never fails for the shipped file).
+Config DefaultConfig();
+
+}  // namespace depin
