@@ -1,0 +1,253 @@
+#include "ingest/ingester.h"
+
+#include <google/protobuf/arena.h>
+
+#include <vector>
+
+#include "ingest/decode.h"
+
+namespace depin::ingest {
+namespace {
+
+// Lower-cased media type without parameters, and the `proto` parameter.
+void SplitContentType(std::string_view header, std::string* media, std::string* proto) {
+  size_t semi = header.find(';');
+  std::string_view type = header.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  media->clear();
+  for (char c : type) media->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  proto->clear();
+  while (semi != std::string_view::npos) {
+    std::string_view rest = header.substr(semi + 1);
+    semi = rest.find(';');
+    std::string_view param = rest.substr(0, semi);
+    header = rest;
+    while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
+    if (param.rfind("proto=", 0) == 0) *proto = std::string(param.substr(6));
+  }
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+// {a="b", ...} for messages: single line, bounded length.
+std::string DescribeSeries(const prometheus::TimeSeries& ts) {
+  std::string out = "{";
+  for (const auto& l : ts.labels()) {
+    if (out.size() > 1) out += ", ";
+    out += l.name() + "=\"" + l.value() + "\"";
+    if (out.size() > 200) {
+      out.resize(200);
+      out += "...";
+      break;
+    }
+  }
+  out += "}";
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
+std::string_view MetricName(const prometheus::TimeSeries& ts) {
+  for (const auto& l : ts.labels()) {
+    if (l.name() == "__name__") return l.value();
+  }
+  return {};
+}
+
+// Canonical identity of a series: name=value pairs separated by 0xff.
+void SeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
+  key->clear();
+  for (const auto& l : ts.labels()) {
+    key->append(l.name());
+    key->push_back('\xfe');
+    key->append(l.value());
+    key->push_back('\xff');
+  }
+}
+
+struct Pending {
+  int series;
+  route::Route route;
+  std::string key;
+};
+
+}  // namespace
+
+Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
+                   windows::WindowStore& store, prometheus::Registry& registry)
+    : limits_(limits),
+      router_(router),
+      store_(store),
+      requests_(prometheus::BuildCounter()
+                    .Name("depin_sidecar_write_requests_total")
+                    .Help("Remote-write requests answered, by HTTP status code.")
+                    .Register(registry)),
+      received_(prometheus::BuildCounter()
+                    .Name("depin_sidecar_samples_received_total")
+                    .Help("Samples in decoded remote-write requests.")
+                    .Register(registry)
+                    .Add({})),
+      rejected_(prometheus::BuildCounter()
+                    .Name("depin_sidecar_samples_rejected_total")
+                    .Help("Samples not stored in the windows, by reason.")
+                    .Register(registry)),
+      dropped_(prometheus::BuildCounter()
+                   .Name("depin_sidecar_series_dropped_total")
+                   .Help("Series dropped from remote-write requests, by reason.")
+                   .Register(registry)) {}
+
+void Ingester::CountRejected(std::string_view reason, int64_t samples) {
+  if (samples > 0) rejected_.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(samples));
+}
+
+void Ingester::CountDropped(std::string_view reason) {
+  dropped_.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+WriteOutcome Ingester::Finish(WriteOutcome outcome) {
+  requests_.Add({{"code", std::to_string(outcome.http_status)}}).Increment();
+  return outcome;
+}
+
+WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
+  WriteOutcome out;
+  std::string media, proto;
+  SplitContentType(input.content_type, &media, &proto);
+  if (media != "application/x-protobuf") {
+    out.http_status = 415;
+    out.message = "unsupported Content-Type \"" + std::string(input.content_type) +
+                  "\": expected application/x-protobuf";
+    return Finish(out);
+  }
+  if (!proto.empty() && proto != "prometheus.WriteRequest") {
+    out.http_status = 415;
+    out.message = "unsupported remote-write message \"" + proto + "\": expected prometheus.WriteRequest";
+    return Finish(out);
+  }
+  if (!EqualsIgnoreCase(input.content_encoding, "snappy")) {
+    out.http_status = 415;
+    out.message = "unsupported Content-Encoding \"" + std::string(input.content_encoding) +
+                  "\": expected snappy";
+    return Finish(out);
+  }
+  if (static_cast<int64_t>(input.body.size()) > limits_.max_body_bytes) {
+    out.http_status = 413;
+    out.message = "body of " + std::to_string(input.body.size()) + " bytes exceeds the limit of " +
+                  std::to_string(limits_.max_body_bytes);
+    return Finish(out);
+  }
+  thread_local std::string raw;
+  Status st = DecompressSnappy(input.body, limits_.max_decompressed_bytes, &raw);
+  if (!st.ok()) {
+    out.http_status = st.code() == Status::Code::kTooLarge ? 413 : 400;
+    out.message = st.message();
+    return Finish(out);
+  }
+  google::protobuf::Arena arena;
+  auto* request = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
+  st = ParseWriteRequest(raw, request);
+  if (!st.ok()) {
+    out.http_status = 400;
+    out.message = st.message();
+    return Finish(out);
+  }
+  if (request->timeseries_size() > limits_.max_series_per_request) {
+    out.http_status = 413;
+    out.message = std::to_string(request->timeseries_size()) + " series exceed the limit of " +
+                  std::to_string(limits_.max_series_per_request) + " per request";
+    return Finish(out);
+  }
+
+  const LabelLimits label_limits{limits_.max_labels_per_series, limits_.max_label_name_length,
+                                 limits_.max_label_value_length};
+  std::string first_problem;
+  auto drop = [&](int idx, std::string_view reason, const std::string& detail, bool is_error) {
+    const auto& ts = request->timeseries(idx);
+    ++out.series_dropped;
+    CountDropped(reason);
+    CountRejected(reason, ts.samples_size());
+    if (is_error && first_problem.empty()) {
+      first_problem = std::string(reason) + ": " + detail + " in series " + DescribeSeries(ts);
+    }
+  };
+
+  // Pass 1, no lock: validate and route.
+  std::vector<Pending> pending;
+  std::vector<route::LabelRef> refs;
+  int errors = 0;
+  for (int i = 0; i < request->timeseries_size(); ++i) {
+    const auto& ts = request->timeseries(i);
+    out.samples_received += ts.samples_size();
+    if (!router_.MayRoute(MetricName(ts))) {
+      drop(i, "not_in_contract", "", false);
+      continue;
+    }
+    LabelProblem problem = ValidateLabels(ts.labels(), label_limits);
+    if (problem != LabelProblem::kOk) {
+      ++errors;
+      drop(i, LabelProblemReason(problem), "invalid labels", true);
+      continue;
+    }
+    refs.clear();
+    for (const auto& l : ts.labels()) refs.push_back({l.name(), l.value()});
+    route::Route route = router_.RouteSeries(refs);
+    switch (route.verdict) {
+      case route::Verdict::kNotInContract: drop(i, "not_in_contract", "", false); continue;
+      case route::Verdict::kMissingProvider:
+        ++errors;
+        drop(i, "missing_provider", "no \"" + router_.provider_label() + "\" label", true);
+        continue;
+      case route::Verdict::kInvalidHistogram:
+        ++errors;
+        drop(i, "invalid_histogram", "bucket without a valid \"le\" label", true);
+        continue;
+      case route::Verdict::kRouted: break;
+    }
+    Pending p{i, std::move(route), {}};
+    SeriesKey(ts, &p.key);
+    pending.push_back(std::move(p));
+  }
+
+  // Pass 2, one lock: resolve and append.
+  std::array<int64_t, 8> by_result{};
+  {
+    auto batch = store_.BeginBatch(now_ms);
+    for (const Pending& p : pending) {
+      auto ref = batch.Resolve(p.key, p.route);
+      if (!ref.ok()) {
+        ++errors;
+        drop(p.series, "limit_exceeded", ref.status().message(), true);
+        continue;
+      }
+      for (const auto& sample : request->timeseries(p.series).samples()) {
+        auto r = batch.Append(ref.value(), sample.timestamp(), sample.value());
+        ++by_result[static_cast<size_t>(r)];
+      }
+    }
+  }
+  for (size_t r = 0; r < by_result.size(); ++r) {
+    auto result = static_cast<windows::AppendResult>(r);
+    if (result == windows::AppendResult::kAccepted || result == windows::AppendResult::kBaseline) {
+      out.samples_stored += by_result[r];
+    } else {
+      CountRejected(windows::AppendResultReason(result), by_result[r]);
+    }
+  }
+  received_.Increment(static_cast<double>(out.samples_received));
+  if (errors > 0) {
+    out.http_status = 400;
+    out.message = "dropped " + std::to_string(errors) + " of " +
+                  std::to_string(request->timeseries_size()) + " series (others stored); first: " +
+                  first_problem;
+  }
+  return Finish(out);
+}
+
+}  // namespace depin::ingest

@@ -1,0 +1,300 @@
+#include "windows/window_store.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace depin::windows {
+namespace {
+
+constexpr int64_t kNoSlot = std::numeric_limits<int64_t>::min();
+
+int Position(int64_t slot, int n) {
+  int64_t p = slot % n;
+  return static_cast<int>(p < 0 ? p + n : p);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// The time axis of one ring: which slot each position holds.
+struct RingCursor {
+  int64_t latest = kNoSlot;
+
+  // Makes `slot` writable and returns its position, clearing positions that
+  // now hold a newer slot; -1 when `slot` fell out of the window.
+  template <typename Clear>
+  int Advance(int64_t slot, int n, Clear clear) {
+    if (latest == kNoSlot || slot - latest >= n) {
+      for (int p = 0; p < n; ++p) clear(p);
+      latest = slot;
+    } else if (slot > latest) {
+      for (int64_t s = latest + 1; s <= slot; ++s) clear(Position(s, n));
+      latest = slot;
+    } else if (slot <= latest - n) {
+      return -1;
+    }
+    return Position(slot, n);
+  }
+  bool Holds(int64_t slot, int n) const {
+    return latest != kNoSlot && slot <= latest && slot > latest - n;
+  }
+};
+
+}  // namespace
+
+struct WindowStore::ScalarRing {
+  explicit ScalarRing(int n) : sum(n, 0.0), count(n, 0.0) {}
+  RingCursor cursor;
+  std::vector<double> sum;
+  std::vector<double> count;
+};
+
+struct WindowStore::HistogramRing {
+  explicit HistogramRing(int n) : sum(n, 0.0), count(n, 0.0) {}
+  RingCursor cursor;
+  std::vector<double> upper_bounds;
+  std::vector<double> sum;
+  std::vector<double> count;
+  std::vector<double> buckets;  // [position * upper_bounds.size() + bucket]
+
+  // Index of `le`, inserting a new bucket column if unseen.
+  size_t BucketIndex(double le, int n) {
+    auto it = std::lower_bound(upper_bounds.begin(), upper_bounds.end(), le);
+    size_t idx = static_cast<size_t>(it - upper_bounds.begin());
+    if (it != upper_bounds.end() && *it == le) return idx;
+    size_t old_width = upper_bounds.size();
+    upper_bounds.insert(it, le);
+    std::vector<double> grown(static_cast<size_t>(n) * (old_width + 1), 0.0);
+    for (int p = 0; p < n; ++p) {
+      for (size_t b = 0; b < old_width; ++b) {
+        grown[p * (old_width + 1) + (b < idx ? b : b + 1)] = buckets[p * old_width + b];
+      }
+    }
+    buckets.swap(grown);
+    return idx;
+  }
+  void Clear(int p) {
+    sum[p] = 0;
+    count[p] = 0;
+    std::fill_n(buckets.begin() + static_cast<std::ptrdiff_t>(p * upper_bounds.size()),
+                upper_bounds.size(), 0.0);
+  }
+};
+
+struct WindowStore::Provider {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::array<std::unique_ptr<ScalarRing>, kSignalCount> scalars;
+  std::array<std::unique_ptr<HistogramRing>, kSignalCount> histograms;
+  int64_t series = 0;
+};
+
+struct WindowStore::SeriesState {
+  uint32_t provider;
+  Signal signal;
+  route::Role role;
+  double le;
+  int64_t last_ts = kNoSlot;
+  double last_value = 0;
+};
+
+std::string_view AppendResultReason(AppendResult r) {
+  switch (r) {
+    case AppendResult::kAccepted: return "accepted";
+    case AppendResult::kBaseline: return "counter_baseline";
+    case AppendResult::kDuplicate: return "duplicate";
+    case AppendResult::kOutOfOrder: return "out_of_order";
+    case AppendResult::kTooOld: return "too_old";
+    case AppendResult::kTooFarInFuture: return "too_far_in_future";
+    case AppendResult::kStaleMarker: return "stale_marker";
+    case AppendResult::kInvalidValue: return "invalid_value";
+  }
+  return "unknown";
+}
+
+bool IsStaleMarker(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ULL; }
+
+WindowStore::WindowStore(const WindowConfig& windows, const LimitsConfig& limits)
+    : config_(windows), limits_(limits) {}
+
+WindowStore::~WindowStore() = default;
+
+WindowStore::Batch::Batch(WindowStore* store, int64_t now_ms)
+    : store_(store), lock_(store->mu_), now_ms_(now_ms) {}
+
+Result<SeriesRef> WindowStore::Batch::Resolve(std::string_view key, const route::Route& route) {
+  WindowStore& s = *store_;
+  auto it = s.series_index_.find(std::string(key));
+  if (it != s.series_index_.end()) return it->second;
+
+  auto pit = s.provider_index_.find(route.provider);
+  uint32_t provider_idx;
+  if (pit == s.provider_index_.end()) {
+    if (static_cast<int64_t>(s.providers_.size()) >= s.limits_.max_providers) {
+      return Status::TooLarge("provider limit of " + std::to_string(s.limits_.max_providers) +
+                              " reached");
+    }
+    provider_idx = static_cast<uint32_t>(s.providers_.size());
+    auto p = std::make_unique<Provider>();
+    p->id = route.provider;
+    s.providers_.push_back(std::move(p));
+    s.provider_index_.emplace(route.provider, provider_idx);
+  } else {
+    provider_idx = pit->second;
+  }
+  Provider& provider = *s.providers_[provider_idx];
+  if (provider.series >= s.limits_.max_series_per_provider) {
+    return Status::TooLarge("series limit of " + std::to_string(s.limits_.max_series_per_provider) +
+                            " per provider reached for provider " + provider.id);
+  }
+  ++provider.series;
+  if (route.signal == Signal::kInfo) provider.attributes = route.attributes;
+  int n = s.config_.slots();
+  int sig = Index(route.signal);
+  if (DefaultKind(route.signal) == SignalKind::kHistogram) {
+    if (!provider.histograms[sig]) provider.histograms[sig] = std::make_unique<HistogramRing>(n);
+  } else if (DefaultKind(route.signal) != SignalKind::kInfo) {
+    if (!provider.scalars[sig]) provider.scalars[sig] = std::make_unique<ScalarRing>(n);
+  }
+  auto ref = static_cast<SeriesRef>(s.series_.size());
+  s.series_.push_back(SeriesState{provider_idx, route.signal, route.role, route.le});
+  s.series_index_.emplace(std::string(key), ref);
+  return ref;
+}
+
+AppendResult WindowStore::Batch::Append(SeriesRef ref, int64_t ts, double value) {
+  return store_->AppendLocked(ref, ts, value, now_ms_);
+}
+
+AppendResult WindowStore::AppendLocked(SeriesRef ref, int64_t ts, double value, int64_t now_ms) {
+  SeriesState& series = series_[ref];
+  if (IsStaleMarker(value)) return AppendResult::kStaleMarker;
+  if (!std::isfinite(value)) return AppendResult::kInvalidValue;
+  if (ts > now_ms + kMaxFutureMs) return AppendResult::kTooFarInFuture;
+  const SignalKind kind = DefaultKind(series.signal);
+  if (kind == SignalKind::kInfo) return AppendResult::kAccepted;
+
+  const int n = config_.slots();
+  const int64_t slot = FloorDiv(ts, config_.step_ms);
+  Provider& provider = *providers_[series.provider];
+
+  // Counters and histogram parts are cumulative: keep the increase only.
+  double amount = value;
+  if (kind != SignalKind::kGauge) {
+    if (series.last_ts == kNoSlot) {
+      series.last_ts = ts;
+      series.last_value = value;
+      return AppendResult::kBaseline;
+    }
+    if (ts == series.last_ts) return AppendResult::kDuplicate;
+    if (ts < series.last_ts) return AppendResult::kOutOfOrder;
+    amount = value >= series.last_value ? value - series.last_value : value;  // reset
+    series.last_ts = ts;
+    series.last_value = value;
+  }
+
+  if (kind == SignalKind::kHistogram) {
+    HistogramRing& ring = *provider.histograms[Index(series.signal)];
+    size_t bucket = series.role == route::Role::kBucket ? ring.BucketIndex(series.le, n) : 0;
+    int pos = ring.cursor.Advance(slot, n, [&ring](int p) { ring.Clear(p); });
+    if (pos < 0) return AppendResult::kTooOld;
+    switch (series.role) {
+      case route::Role::kBucket: ring.buckets[pos * ring.upper_bounds.size() + bucket] += amount; break;
+      case route::Role::kSum: ring.sum[pos] += amount; break;
+      case route::Role::kCount: ring.count[pos] += amount; break;
+      case route::Role::kValue: break;
+    }
+    return AppendResult::kAccepted;
+  }
+  ScalarRing& ring = *provider.scalars[Index(series.signal)];
+  int pos = ring.cursor.Advance(slot, n, [&ring](int p) {
+    ring.sum[p] = 0;
+    ring.count[p] = 0;
+  });
+  if (pos < 0) return AppendResult::kTooOld;
+  ring.sum[pos] += amount;
+  ring.count[pos] += 1;
+  return AppendResult::kAccepted;
+}
+
+std::vector<ProviderView> WindowStore::Snapshot(int64_t now_ms) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int n = config_.slots();
+  const int64_t now_slot = FloorDiv(now_ms, config_.step_ms);
+  const int64_t first = now_slot - n + 1;
+  std::vector<ProviderView> out;
+  out.reserve(providers_.size());
+  for (const auto& p : providers_) {
+    ProviderView view;
+    bool any = false;
+    for (int sig = 0; sig < kSignalCount; ++sig) {
+      if (const ScalarRing* ring = p->scalars[sig].get()) {
+        if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
+        ScalarView& sv = view.scalars[sig];
+        sv.sum.assign(n, 0.0);
+        sv.count.assign(n, 0.0);
+        for (int i = 0; i < n; ++i) {
+          int64_t s = first + i;
+          if (!ring->cursor.Holds(s, n)) continue;
+          int pos = Position(s, n);
+          sv.sum[i] = ring->sum[pos];
+          sv.count[i] = ring->count[pos];
+        }
+        any = true;
+      }
+      if (const HistogramRing* ring = p->histograms[sig].get()) {
+        if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
+        HistogramView& hv = view.histograms[sig];
+        const size_t width = ring->upper_bounds.size();
+        hv.upper_bounds = ring->upper_bounds;
+        hv.buckets.assign(width, 0.0);
+        for (int i = 0; i < n; ++i) {
+          int64_t s = first + i;
+          if (!ring->cursor.Holds(s, n)) continue;
+          int pos = Position(s, n);
+          hv.sum += ring->sum[pos];
+          hv.count += ring->count[pos];
+          for (size_t b = 0; b < width; ++b) hv.buckets[b] += ring->buckets[pos * width + b];
+        }
+        any = true;
+      }
+    }
+    if (!any) continue;
+    view.id = p->id;
+    view.attributes = p->attributes;
+    view.step_ms = config_.step_ms;
+    view.slots = n;
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+size_t WindowStore::provider_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return providers_.size();
+}
+
+size_t WindowStore::series_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return series_.size();
+}
+
+size_t WindowStore::window_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t bytes = 0;
+  for (const auto& p : providers_) {
+    for (const auto& r : p->scalars) {
+      if (r) bytes += (r->sum.capacity() + r->count.capacity()) * sizeof(double);
+    }
+    for (const auto& r : p->histograms) {
+      if (r) {
+        bytes += (r->sum.capacity() + r->count.capacity() + r->buckets.capacity() +
+                  r->upper_bounds.capacity()) * sizeof(double);
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace depin::windows
