@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI): installs dependencies, builds,
+# runs every test (unit + integration), then rebuilds with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
+# under them. Exits non-zero on any failure.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+START=$(date +%s)
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/depin-test.XXXXXX")
+trap 'rm -rf "$LOG_DIR"' EXIT
+failures=()
+results=()
+
+step() { echo; echo "=== $* ==="; }
+
+# Reads CTest's closing line "N% tests passed, F tests failed out of T".
+ctest_counts() {
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1)
+  if [ -z "$line" ]; then echo "0 0"; return; fi
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  echo "$((total - failed)) $failed"
+}
+
+passed_total=0
+failed_total=0
+run_ctest() { # name, ctest args...
+  local name=$1; shift
+  local log="$LOG_DIR/$name.log"
+  ctest "$@" --output-on-failure 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  read -r p f < <(ctest_counts "$log")
+  passed_total=$((passed_total + p))
+  failed_total=$((failed_total + f))
+  if [ "$rc" -ne 0 ] || [ "$p" -eq 0 ]; then
+    failures+=("$name (ctest exit $rc)")
+  fi
+  results+=("$name: $p passed, $f failed")
+}
+
+step "dependencies"
+if ! scripts/install-deps.sh; then
+  echo "test: installing dependencies failed" >&2
+  exit 1
+fi
+
+step "build (build/)"
+if ! DEPIN_SKIP_DEPS=1 scripts/build.sh; then
+  echo "test: build failed" >&2
+  exit 1
+fi
+
+step "all tests (build/)"
+run_ctest "all-tests" --test-dir build
+
+step "sanitizer build (build-asan/)"
+if DEPIN_SKIP_DEPS=1 DEPIN_SANITIZE=1 scripts/build.sh; then
+  step "unit tests under ASan+UBSan (build-asan/)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest "unit-tests-asan" --test-dir build-asan -L unit
+else
+  failures+=("sanitizer build")
+fi
+
+END=$(date +%s)
+echo
+echo "=== summary ($((END - START)) s) ==="
+for r in "${results[@]}"; do echo "  $r"; done
+if [ ${#failures[@]} -gt 0 ]; then
+  for f in "${failures[@]}"; do echo "  FAILED: $f"; done
+fi
+echo "total: $passed_total passed, $failed_total failed"
+[ ${#failures[@]} -eq 0 ]

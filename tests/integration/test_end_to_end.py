@@ -1,0 +1,161 @@
+"""End to end with real binaries: a real Prometheus scrapes the simulator's
+fleet (found by http_sd) and remote-writes it to depin-sidecar; the sidecar
+must rank the providers in the simulator's known order of quality."""
+
+import math
+import os
+import time
+import unittest
+
+from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+                     log, parse_metrics, promtool_check_metrics, select, value_of)
+
+FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
+TIERS = ("basic", "bronze", "silver", "gold", "platinum")
+
+READY_TIMEOUT = 180   # every provider ranked with confidence > 0
+SETTLE_SECONDS = 30   # then let windows fill a little more
+
+
+def prometheus_config(sim_port, sidecar_port):
+    return {
+        "global": {"scrape_interval": "2s", "scrape_timeout": "1s",
+                   "evaluation_interval": "2s"},
+        "scrape_configs": [{
+            "job_name": "depin-providers",
+            "http_sd_configs": [{"url": "http://127.0.0.1:%d/sd" % sim_port,
+                                 "refresh_interval": "5s"}],
+        }],
+        "remote_write": [{
+            "url": "http://127.0.0.1:%d/api/v1/write" % sidecar_port,
+            "remote_timeout": "5s",
+            "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
+                                       "action": "keep"}],
+            "queue_config": {"batch_send_deadline": "1s"},
+        }],
+    }
+
+
+def by_provider(samples, name):
+    out = {}
+    for labels, value in select(samples, name):
+        out[labels.get("provider")] = value
+    return out
+
+
+class EndToEndTest(IntegrationTestCase):
+    def test_prometheus_to_sidecar_ranks_fleet_in_truth_order(self):
+        workdir = self.tmpdir()
+        sim = self.start_process(Simulator(workdir, FLEET, seed=42)).wait_ready()
+        sidecar = self.start_process(Sidecar(workdir, {
+            "evaluation_interval": "2s",
+            "windows": {"step": "5s", "length": "10m"},
+            "confidence": {"min_samples": 4},
+        })).wait_ready()
+        prom = self.start_process(PrometheusServer(
+            workdir, prometheus_config(sim.port, sidecar.port))).wait_ready()
+
+        truth = sim.truth()
+        order = truth["order"]
+        self.assertGreaterEqual(len(order), 2, truth)
+        self.assertEqual(sorted(order), sorted(p["id"] for p in truth["providers"]))
+        log("truth order: %s" % order)
+
+        # 1. Wait until every provider has a rank and a confidence > 0.
+        start = time.monotonic()
+        samples = []
+        while True:
+            for p in (sim, sidecar, prom):
+                self.assertTrue(p.alive(), "%s exited with %s" % (p.name, p.returncode()))
+            samples = sidecar.metrics()
+            ranks = by_provider(samples, "depin_provider_rank")
+            conf = by_provider(samples, "depin_provider_confidence")
+            missing = [p for p in order if p not in ranks or not conf.get(p, 0) > 0]
+            if not missing:
+                break
+            if time.monotonic() - start > READY_TIMEOUT:
+                self.fail("after %d s, providers without rank or confidence: %s\n"
+                          "ranks=%s confidence=%s received=%s" % (
+                              READY_TIMEOUT, missing, ranks, conf,
+                              value_of(samples, "depin_sidecar_samples_received_total")))
+            time.sleep(2)
+        log("all %d providers ranked after %.0f s" % (len(order), time.monotonic() - start))
+
+        # 2. Let it run a little longer, then check the ranking.
+        time.sleep(SETTLE_SECONDS)
+        truth = sim.truth()
+        order = truth["order"]
+        body = sidecar.metrics_body()
+        samples = parse_metrics(body)
+
+        ranks = by_provider(samples, "depin_provider_rank")
+        rep = by_provider(samples, "depin_provider_reputation_score")
+        perf = by_provider(samples, "depin_provider_performance_score")
+        pct = by_provider(samples, "depin_provider_percentile")
+        conf = by_provider(samples, "depin_provider_confidence")
+        level = by_provider(samples, "depin_provider_tier_level")
+        table = "\n".join("  %-16s rank=%s reputation=%.2f performance=%.2f percentile=%s "
+                          "confidence=%.2f tier_level=%s" % (
+                              p, ranks.get(p), rep.get(p, math.nan), perf.get(p, math.nan),
+                              pct.get(p), conf.get(p, math.nan), level.get(p))
+                          for p in sorted(ranks, key=ranks.get))
+        log("sidecar ranking:\n" + table)
+
+        for p in order:
+            self.assertIn(p, ranks, "no rank for %s\n%s" % (p, table))
+            self.assertGreater(conf.get(p, 0), 0, "confidence 0 for %s" % p)
+            self.assertIn(p, rep, "no reputation score for %s" % p)
+            self.assertIn(p, perf, "no performance score for %s" % p)
+            self.assertTrue(0 <= rep[p] <= 100, "reputation out of 0..100: %s" % rep[p])
+            self.assertTrue(0 <= perf[p] <= 100, "performance out of 0..100: %s" % perf[p])
+            self.assertTrue(0 <= conf[p] <= 1, "confidence out of 0..1: %s" % conf[p])
+        ranked = sorted(order, key=lambda p: ranks[p])
+        self.assertEqual(ranked, order,
+                         "sidecar ranking differs from the simulator's truth\n%s" % table)
+        self.assertEqual(sorted(ranks[p] for p in order), list(range(1, len(order) + 1)),
+                         "ranks are not 1..N: %s" % ranks)
+
+        # Percentiles decrease as the rank goes down the list.
+        pcts = [pct.get(p) for p in ranked]
+        self.assertNotIn(None, pcts, "missing percentile: %s" % pct)
+        for a, b in zip(pcts, pcts[1:]):
+            self.assertGreater(a, b, "percentiles not decreasing with rank: %s" % pcts)
+        # Reputation scores do too (the rank is the reputation's order).
+        reps = [rep[p] for p in ranked]
+        for a, b in zip(reps, reps[1:]):
+            self.assertGreaterEqual(a, b, "reputation not decreasing with rank: %s" % reps)
+
+        # Tiers: a state-set with exactly one tier at 1 per provider.
+        for p in order:
+            tiers = {l["tier"]: v for l, v in select(samples, "depin_provider_tier", provider=p)}
+            self.assertEqual(set(tiers), set(TIERS), "tier state-set of %s: %s" % (p, tiers))
+            ones = [t for t, v in tiers.items() if v == 1]
+            self.assertEqual(len(ones), 1, "%s: tiers at 1: %s" % (p, tiers))
+            self.assertTrue(all(v in (0, 1) for v in tiers.values()), tiers)
+            if p in level:
+                self.assertEqual(TIERS.index(ones[0]), level[p],
+                                 "%s: tier %s vs tier_level %s" % (p, ones[0], level[p]))
+
+        received = value_of(samples, "depin_sidecar_samples_received_total", 0.0)
+        self.assertGreater(received, 0)
+
+        # The exposition passes promtool's linter with no warning.
+        rc, out = promtool_check_metrics(body)
+        self.assertEqual((rc, out.strip()), (0, ""), "promtool check metrics:\n" + out)
+
+        # Prometheus's remote-write queue: samples sent, none failed.
+        psamples = prom.metrics()
+        total = value_of(psamples, "prometheus_remote_storage_samples_total")
+        failed = value_of(psamples, "prometheus_remote_storage_samples_failed_total")
+        self.assertIsNotNone(total, "prometheus_remote_storage_samples_total not exposed")
+        self.assertIsNotNone(failed, "prometheus_remote_storage_samples_failed_total not exposed")
+        self.assertGreater(total, 0)
+        self.assertEqual(failed, 0, "Prometheus counted failed remote-write samples")
+        log("prometheus sent %d samples, sidecar received %d" % (total, received))
+
+        # All three stop cleanly on SIGTERM.
+        self.assertEqual(sidecar.stop(), 0, "sidecar exit code on SIGTERM")
+
+
+if __name__ == "__main__":
+    unittest.main()
