@@ -1,0 +1,104 @@
+#include "analytics/facts.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace depin::analytics {
+namespace {
+
+struct GaugeStats {
+  std::optional<double> mean;
+  std::optional<double> latest;  // mean of the newest slot with data
+  int slots = 0;
+};
+
+GaugeStats ReadGauge(const windows::ScalarView& v, int from_slot = 0) {
+  GaugeStats g;
+  double sum = 0, count = 0;
+  for (size_t i = static_cast<size_t>(std::max(from_slot, 0)); i < v.sum.size(); ++i) {
+    if (v.count[i] <= 0) continue;
+    sum += v.sum[i];
+    count += v.count[i];
+    g.latest = v.sum[i] / v.count[i];
+    ++g.slots;
+  }
+  if (count > 0) g.mean = sum / count;
+  return g;
+}
+
+double Total(const windows::ScalarView& v) {
+  double t = 0;
+  for (double x : v.sum) t += x;
+  return t;
+}
+
+int CountOutages(const windows::ScalarView& up) {
+  int outages = 0;
+  std::optional<bool> was_up;
+  for (size_t i = 0; i < up.sum.size(); ++i) {
+    if (up.count[i] <= 0) continue;
+    bool is_up = up.sum[i] / up.count[i] >= 0.5;
+    if (was_up.has_value() && *was_up && !is_up) ++outages;
+    was_up = is_up;
+  }
+  return outages;
+}
+
+std::optional<double> Mean(const windows::HistogramView& h) {
+  if (h.count <= 0) return std::nullopt;
+  return h.sum / h.count;
+}
+
+}  // namespace
+
+std::optional<double> FractionAtOrBelow(const windows::HistogramView& h, double x) {
+  if (h.upper_bounds.empty()) return std::nullopt;
+  double total = h.buckets.back();
+  if (!std::isinf(h.upper_bounds.back())) total = std::max(total, h.count);
+  if (total <= 0) return std::nullopt;
+  double lower = 0, below = 0;
+  for (size_t i = 0; i < h.upper_bounds.size(); ++i) {
+    double upper = h.upper_bounds[i];
+    double cumulative = h.buckets[i];
+    if (x < upper) {
+      if (std::isinf(upper)) return std::clamp(below / total, 0.0, 1.0);
+      double width = upper - lower;
+      double part = width > 0 ? (x - lower) / width : 1.0;
+      return std::clamp((below + (cumulative - below) * std::max(part, 0.0)) / total, 0.0, 1.0);
+    }
+    lower = upper;
+    below = cumulative;
+  }
+  return std::clamp(below / total, 0.0, 1.0);
+}
+
+ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& config) {
+  ProviderFacts f;
+  f.id = view.id;
+  f.attributes = view.attributes;
+  const auto& up = view.scalar(Signal::kUp);
+  if (!up.empty()) {
+    GaugeStats all = ReadGauge(up);
+    f.up_slots = all.slots;
+    f.uptime = all.mean;
+    int recent_slots = static_cast<int>(
+        std::max<int64_t>(1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
+    f.recent_uptime = ReadGauge(up, view.slots - recent_slots).mean;
+    f.outages = CountOutages(up);
+  }
+  f.jobs_completed = Total(view.scalar(Signal::kJobsCompleted));
+  f.jobs_failed = Total(view.scalar(Signal::kJobsFailed));
+  f.gpu_util = ReadGauge(view.scalar(Signal::kGpuUtil)).mean;
+  f.mean_response_s = Mean(view.histogram(Signal::kResponseLatency));
+  const auto& durations = view.histogram(Signal::kJobDuration);
+  f.mean_job_duration_s = Mean(durations);
+  if (durations.count >= config.confidence.min_jobs) {
+    f.sla_fraction = FractionAtOrBelow(durations, config.performance.sla_target_s);
+  }
+  f.price = ReadGauge(view.scalar(Signal::kPrice)).latest;
+  f.gpus_total = ReadGauge(view.scalar(Signal::kGpusTotal)).latest;
+  f.gpus_allocated = ReadGauge(view.scalar(Signal::kGpusAllocated)).latest;
+  return f;
+}
+
+}  // namespace depin::analytics

@@ -1,0 +1,133 @@
+// depin-sidecar: wires config, ingest, windows, evaluation and HTTP together.
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "app/flags.h"
+#include "common/logger.h"
+#include "config/config.h"
+#include "evaluate/evaluator.h"
+#include "export/metrics_cache.h"
+#include "ingest/ingester.h"
+#include "route/router.h"
+#include "server/http_server.h"
+#include "windows/window_store.h"
+
+#ifndef DEPIN_VERSION
+#define DEPIN_VERSION "dev"
+#endif
+
+namespace {
+
+using depin::Config;
+using depin::Logger;
+
+depin::Result<Config> LoadConfig(const std::string& path) {
+  return path.empty() ? depin::Result<Config>(depin::DefaultConfig()) : depin::LoadConfigFile(path);
+}
+
+// Waits for SIGINT/SIGTERM (returns) and handles SIGHUP reloads meanwhile.
+void WaitForShutdown(const sigset_t& signals, const std::string& config_file,
+                     depin::evaluate::Evaluator& evaluator, Logger& log) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) {
+      log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      return;
+    }
+    auto next = LoadConfig(config_file);
+    if (!next.ok()) {
+      log.Error("reload failed, keeping the running configuration", {{"err", next.status().message()}});
+      continue;
+    }
+    evaluator.UpdateConfig(next.value());
+    log.Info("configuration reloaded",
+             {{"note", "weights and thresholds apply now; contract, windows and limits at restart"}});
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto flags = depin::app::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags.ok()) {
+    std::fprintf(stderr, "depin-sidecar: %s\n\n%s", flags.status().message().c_str(),
+                 depin::app::Usage().c_str());
+    return 2;
+  }
+  if (flags->help) {
+    std::fputs(depin::app::Usage().c_str(), stdout);
+    return 0;
+  }
+  if (flags->version) {
+    std::printf("depin-sidecar, version %s\n", DEPIN_VERSION);
+    return 0;
+  }
+  depin::LogLevel level;
+  if (!depin::ParseLogLevel(flags->log_level, &level)) {
+    std::fprintf(stderr, "depin-sidecar: invalid --log.level \"%s\"\n", flags->log_level.c_str());
+    return 2;
+  }
+  Logger log(level);
+  auto config = LoadConfig(flags->config_file);
+  if (!config.ok()) {
+    log.Error("invalid configuration", {{"err", config.status().message()}});
+    return 1;
+  }
+  if (flags->check_config) {
+    std::printf("configuration is valid%s\n",
+                flags->config_file.empty() ? " (built-in defaults)" : "");
+    return 0;
+  }
+  auto address = depin::server::ParseListenAddress(flags->listen_address);
+  if (!address.ok()) {
+    log.Error("invalid --web.listen-address", {{"err", address.status().message()}});
+    return 2;
+  }
+
+  // Signals are taken by sigwait in main; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge()
+      .Name("depin_sidecar_build_info")
+      .Help("Build information; value 1.")
+      .Register(*registry)
+      .Add({{"version", DEPIN_VERSION}})
+      .Set(1);
+
+  depin::route::Router router(config.value());
+  depin::windows::WindowStore store(config->windows, config->limits);
+  depin::ingest::Ingester ingester(config->limits, router, store, *registry);
+  depin::exposition::MetricsCache cache;
+  depin::evaluate::Evaluator evaluator(config.value(), store, cache, *registry, log);
+  depin::server::HttpServer server({address.value(), config->limits.max_body_bytes, DEPIN_VERSION},
+                                   ingester, cache, *registry, log);
+  if (auto st = server.Bind(); !st.ok()) {
+    log.Error("cannot start", {{"err", st.message()}});
+    return 1;
+  }
+  evaluator.Start();
+  std::thread http([&server] { server.Serve(); });
+  log.Info("depin-sidecar started",
+           {{"version", DEPIN_VERSION},
+            {"address", address->host + ":" + std::to_string(server.bound_port())},
+            {"config", flags->config_file.empty() ? "built-in defaults" : flags->config_file}});
+
+  WaitForShutdown(signals, flags->config_file, evaluator, log);
+  server.Stop();
+  http.join();
+  evaluator.Stop();
+  log.Info("stopped");
+  return 0;
+}

@@ -1,0 +1,107 @@
+#include "evaluate/evaluator.h"
+
+#include <chrono>
+
+#include "analytics/scoreboard.h"
+#include "common/clock.h"
+#include "export/render.h"
+
+namespace depin::evaluate {
+namespace {
+
+prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
+                     exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
+    : config_(config),
+      tiers_(config.tiers),
+      store_(store),
+      cache_(cache),
+      log_(log),
+      evaluations_(prometheus::BuildCounter()
+                       .Name("depin_sidecar_evaluations_total")
+                       .Help("Evaluations of the analytics completed.")
+                       .Register(registry)
+                       .Add({})),
+      duration_(MakeGauge(registry, "depin_sidecar_evaluation_duration_seconds",
+                          "Duration of the last evaluation, rendering included.")),
+      last_timestamp_(MakeGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
+                                "Unix time of the last completed evaluation.")),
+      active_providers_(MakeGauge(registry, "depin_sidecar_active_providers",
+                                  "Providers with data in the window.")),
+      scored_providers_(MakeGauge(registry, "depin_sidecar_scored_providers",
+                                  "Providers with enough data to be scored.")),
+      active_series_(MakeGauge(registry, "depin_sidecar_active_series",
+                               "Raw series tracked by the windows.")),
+      window_bytes_(MakeGauge(registry, "depin_sidecar_window_bytes",
+                              "Bytes held by window ring buffers.")),
+      metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
+                               "Size of the derived part of the /metrics body.")) {}
+
+Evaluator::~Evaluator() { Stop(); }
+
+void Evaluator::EvaluateOnce(int64_t now_ms) {
+  auto start = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  auto views = store_.Snapshot(now_ms);
+  analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, tiers_);
+  std::string body = exposition::RenderScoreboard(board);
+  metrics_bytes_.Set(static_cast<double>(body.size()));
+  cache_.Set(std::move(body));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  duration_.Set(seconds);
+  last_timestamp_.Set(static_cast<double>(now_ms) / 1000.0);
+  active_providers_.Set(static_cast<double>(views.size()));
+  scored_providers_.Set(board.scored);
+  active_series_.Set(static_cast<double>(store_.series_count()));
+  window_bytes_.Set(static_cast<double>(store_.window_bytes()));
+  evaluations_.Increment();
+  log_.Debug("evaluation done", {{"providers", std::to_string(views.size())},
+                                 {"scored", std::to_string(board.scored)},
+                                 {"duration_seconds", std::to_string(seconds)}});
+}
+
+void Evaluator::UpdateConfig(const Config& config) {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  config_ = config;
+  tiers_.set_config(config.tiers);
+}
+
+void Evaluator::Start() {
+  std::lock_guard<std::mutex> lock(timer_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Evaluator::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(timer_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Evaluator::Loop() {
+  auto next = std::chrono::steady_clock::now();
+  for (;;) {
+    EvaluateOnce(NowMs());
+    int64_t interval_ms;
+    {
+      std::lock_guard<std::mutex> lock(eval_mu_);
+      interval_ms = config_.evaluation_interval_ms;
+    }
+    next += std::chrono::milliseconds(interval_ms);
+    auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now;  // fell behind: do not burst to catch up
+    std::unique_lock<std::mutex> lock(timer_mu_);
+    if (wake_.wait_until(lock, next, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace depin::evaluate

@@ -1,0 +1,66 @@
+// Evaluate: on a timer, runs the analytics over a snapshot of the windows and
+// publishes the rendered /metrics body (DESIGN §2).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "analytics/tiers.h"
+#include "common/logger.h"
+#include "config/config.h"
+#include "export/metrics_cache.h"
+#include "windows/window_store.h"
+
+namespace depin::evaluate {
+
+class Evaluator {
+ public:
+  // `store`, `cache` and `log` must outlive the Evaluator.
+  Evaluator(const Config& config, windows::WindowStore& store, exposition::MetricsCache& cache,
+            prometheus::Registry& registry, Logger& log);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Runs one evaluation at `now_ms` and publishes it. Thread-safe.
+  void EvaluateOnce(int64_t now_ms);
+
+  // Starts evaluating every evaluation_interval; Stop() joins the thread.
+  void Start();
+  void Stop();
+
+  // Applies new weights and thresholds from the next evaluation on.
+  void UpdateConfig(const Config& config);
+
+ private:
+  void Loop();
+
+  std::mutex eval_mu_;  // one evaluation at a time; guards config_ and tiers_
+  Config config_;
+  analytics::TierTracker tiers_;
+  windows::WindowStore& store_;
+  exposition::MetricsCache& cache_;
+  Logger& log_;
+
+  prometheus::Counter& evaluations_;
+  prometheus::Gauge& duration_;
+  prometheus::Gauge& last_timestamp_;
+  prometheus::Gauge& active_providers_;
+  prometheus::Gauge& scored_providers_;
+  prometheus::Gauge& active_series_;
+  prometheus::Gauge& window_bytes_;
+  prometheus::Gauge& metrics_bytes_;
+
+  std::mutex timer_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace depin::evaluate

@@ -1,0 +1,14 @@
+// Renders the derived series of one evaluation (DESIGN §4) as text.
+#pragma once
+
+#include <string>
+
+#include "analytics/scoreboard.h"
+
+namespace depin::exposition {
+
+// The derived families in text format 0.0.4, every family with HELP and TYPE.
+// Providers without a score only appear in depin_provider_confidence (0).
+std::string RenderScoreboard(const analytics::Scoreboard& board);
+
+}  // namespace depin::exposition

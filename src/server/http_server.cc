@@ -1,0 +1,163 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <prometheus/text_serializer.h>
+
+#include <charconv>
+
+#include "common/clock.h"
+
+namespace depin::server {
+namespace {
+
+constexpr const char* kTextFormat = "text/plain; version=0.0.4; charset=utf-8";
+
+void Reply(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(message + "\n", "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("listen address \"" + text + "\" must be host:port");
+  }
+  ListenAddress a;
+  a.host = text.substr(0, colon);
+  if (a.host.size() >= 2 && a.host.front() == '[' && a.host.back() == ']') {
+    a.host = a.host.substr(1, a.host.size() - 2);
+  }
+  if (a.host.empty()) a.host = "0.0.0.0";
+  std::string_view port = std::string_view(text).substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
+  if (ec != std::errc() || ptr != port.data() + port.size() || a.port < 0 || a.port > 65535) {
+    return Status::InvalidArgument("listen address \"" + text + "\" has an invalid port");
+  }
+  return a;
+}
+
+HttpServer::HttpServer(ServerOptions options, ingest::Ingester& ingester,
+                       exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
+    : options_(std::move(options)),
+      ingester_(ingester),
+      cache_(cache),
+      registry_(registry),
+      log_(log),
+      http_(std::make_unique<httplib::Server>()) {
+  Routes();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Routes() {
+  httplib::Server& s = *http_;
+  s.set_payload_max_length(static_cast<size_t>(options_.max_body_bytes));
+  s.set_keep_alive_max_count(1000);
+
+  // Checked before the body is read: a wrong encoding (gzip, br) must never
+  // be inflated by the HTTP layer, and an oversized body never buffered.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "POST" || req.path != "/api/v1/write") return httplib::Server::HandlerResponse::Unhandled;
+    std::string encoding = req.get_header_value("Content-Encoding");
+    if (encoding != "snappy" && encoding != "SNAPPY") {
+      res.set_header("Connection", "close");
+      Reply(res, 415, "unsupported Content-Encoding \"" + encoding + "\": expected snappy");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Content-Length")) {
+      auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      if (length > static_cast<uint64_t>(options_.max_body_bytes)) {
+        res.set_header("Connection", "close");
+        Reply(res, 413, "body of " + std::to_string(length) + " bytes exceeds the limit of " +
+                            std::to_string(options_.max_body_bytes));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  s.Post("/api/v1/write", [this](const httplib::Request& req, httplib::Response& res) {
+    ingest::WriteInput in{req.get_header_value("Content-Type"),
+                          req.get_header_value("Content-Encoding"), req.body};
+    ingest::WriteOutcome out = ingester_.Write(in, NowMs());
+    if (out.http_status == 204) {
+      res.status = 204;
+      return;
+    }
+    if (out.http_status != 400 || out.samples_stored == 0) {
+      log_.Debug("remote-write rejected", {{"status", std::to_string(out.http_status)},
+                                           {"err", out.message}});
+    } else {
+      log_.Debug("remote-write partially stored", {{"err", out.message}});
+    }
+    Reply(res, out.http_status, out.message);
+  });
+
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::shared_ptr<const std::string> derived = cache_.Get();
+    std::string self = prometheus::TextSerializer().Serialize(registry_.Collect());
+    std::string body;
+    body.reserve(derived->size() + self.size());
+    body.append(*derived).append(self);
+    res.set_content(std::move(body), kTextFormat);
+  });
+  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, "depin-sidecar is Healthy.");
+  });
+  s.Get("/-/ready", [](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, "depin-sidecar is Ready.");
+  });
+  s.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<html><head><title>depin-sidecar</title></head><body><h1>depin-sidecar " +
+                        options_.version +
+                        "</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n",
+                    "text/html; charset=utf-8");
+  });
+
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404: Reply(res, 404, "not found: " + req.path); break;
+      case 413: Reply(res, 413, "request body exceeds the configured limit"); break;
+      case 415: Reply(res, 415, "unsupported content encoding"); break;
+      case 405: Reply(res, 405, "method not allowed"); break;
+      default: Reply(res, res.status, "request failed"); break;
+    }
+  });
+  s.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_.Error("request handler failed", {{"err", what}});
+    Reply(res, 500, "internal error: " + what);
+  });
+}
+
+Status HttpServer::Bind() {
+  const auto& a = options_.address;
+  if (a.port == 0) {
+    bound_port_ = http_->bind_to_any_port(a.host.c_str());
+    if (bound_port_ < 0) return Status::Unavailable("cannot listen on " + a.host);
+  } else {
+    if (!http_->bind_to_port(a.host.c_str(), a.port)) {
+      return Status::Unavailable("cannot listen on " + a.host + ":" + std::to_string(a.port) +
+                                 " (address in use or not permitted)");
+    }
+    bound_port_ = a.port;
+  }
+  return Status::Ok();
+}
+
+void HttpServer::Serve() { http_->listen_after_bind(); }
+
+void HttpServer::Stop() {
+  if (http_) http_->stop();
+}
+
+}  // namespace depin::server
