@@ -79,8 +79,10 @@ void HttpServer::Routes() {
   });
 
   s.Post("/api/v1/write", [this](const httplib::Request& req, httplib::Response& res) {
-    ingest::WriteInput in{req.get_header_value("Content-Type"),
-                          req.get_header_value("Content-Encoding"), req.body};
+    // WriteInput holds views: keep the header strings alive here.
+    const std::string content_type = req.get_header_value("Content-Type");
+    const std::string content_encoding = req.get_header_value("Content-Encoding");
+    ingest::WriteInput in{content_type, content_encoding, req.body};
     ingest::WriteOutcome out = ingester_.Write(in, NowMs());
     if (out.http_status == 204) {
       res.status = 204;

@@ -1,0 +1,79 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/duration.h"
+
+namespace depin {
+namespace {
+
+TEST(Duration, ParsesPrometheusSyntax) {
+  EXPECT_EQ(ParseDuration("15s").value(), 15'000);
+  EXPECT_EQ(ParseDuration("1h30m").value(), 5'400'000);
+  EXPECT_EQ(ParseDuration("500ms").value(), 500);
+  EXPECT_EQ(ParseDuration("7d").value(), 604'800'000);
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("10").ok());
+  EXPECT_FALSE(ParseDuration("-5s").ok());
+  EXPECT_FALSE(ParseDuration("5x").ok());
+  EXPECT_FALSE(ParseDuration("99999999999999999999s").ok());
+  EXPECT_EQ(FormatDuration(5'400'000), "1h30m");
+}
+
+TEST(Config, DefaultsMatchTheDesign) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.provider.label, "provider");
+  EXPECT_DOUBLE_EQ(c.performance.weights[0], 0.25);
+  EXPECT_DOUBLE_EQ(c.performance.weights[5], 0.08);
+  EXPECT_DOUBLE_EQ(c.reputation.weights[0], 0.30);
+  EXPECT_DOUBLE_EQ(c.tiers.thresholds[3], 95);
+  EXPECT_DOUBLE_EQ(c.tiers.thresholds[0], 65);
+  EXPECT_TRUE(c.signals[Index(Signal::kUp)].enabled);
+  EXPECT_EQ(c.signals[Index(Signal::kJobDuration)].metric, "depin_job_duration_seconds");
+  EXPECT_EQ(c.signals[Index(Signal::kCpuIdle)].match.size(), 1u);
+  EXPECT_EQ(c.evaluation_interval_ms, 15'000);
+}
+
+TEST(Config, FileOverridesMergeOverDefaults) {
+  auto c = ParseConfig(R"(
+evaluation_interval: 2s
+provider: {label: node}
+performance: {weights: {uptime: 0.5}}
+signals: {gpu_util: {metric: my_gpu_util}}
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->evaluation_interval_ms, 2000);
+  EXPECT_EQ(c->provider.label, "node");
+  EXPECT_DOUBLE_EQ(c->performance.weights[2], 0.5);
+  EXPECT_DOUBLE_EQ(c->performance.weights[0], 0.25);  // untouched
+  EXPECT_EQ(c->signals[Index(Signal::kGpuUtil)].metric, "my_gpu_util");
+  EXPECT_EQ(c->signals[Index(Signal::kJobsCompleted)].metric, "depin_jobs_completed_total");
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  auto unknown = ParseConfig("windows: {stepp: 5s}");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("windows.stepp"), std::string::npos);
+
+  auto bad_duration = ParseConfig("evaluation_interval: soon");
+  ASSERT_FALSE(bad_duration.ok());
+  EXPECT_NE(bad_duration.status().message().find("evaluation_interval"), std::string::npos);
+
+  EXPECT_FALSE(ParseConfig("tiers: {gold: 99}").ok());  // gold above platinum
+  EXPECT_FALSE(ParseConfig("performance: {weights: {uptime: -1}}").ok());
+  EXPECT_FALSE(ParseConfig("signals: {nonsense: {metric: x}}").ok());
+  EXPECT_FALSE(ParseConfig("provider: {regex: \"(\"}").ok());
+  EXPECT_FALSE(ParseConfig("windows: {step: 7s, length: 1m}").ok());
+  EXPECT_FALSE(ParseConfig("limits: {max_body_bytes: 0}").ok());
+  EXPECT_FALSE(ParseConfig("[1, 2").ok());
+  EXPECT_FALSE(LoadConfigFile("/nonexistent/depin.yml").ok());
+}
+
+TEST(Config, EmptyDocumentIsTheDefault) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->windows.slots(), DefaultConfig().windows.slots());
+}
+
+}  // namespace
+}  // namespace depin

@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <snappy.h>
+
+#include <cmath>
+
+#include "ingest/decode.h"
+#include "ingest/ingester.h"
+
+namespace depin::ingest {
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+void AddSeries(prometheus::WriteRequest* req, const Labels& labels,
+               std::vector<std::pair<int64_t, double>> samples) {
+  auto* ts = req->add_timeseries();
+  for (const auto& [n, v] : labels) {
+    auto* l = ts->add_labels();
+    l->set_name(n);
+    l->set_value(v);
+  }
+  for (auto [t, v] : samples) {
+    auto* s = ts->add_samples();
+    s->set_timestamp(t);
+    s->set_value(v);
+  }
+}
+
+std::string Compress(const prometheus::WriteRequest& req) {
+  std::string raw = req.SerializeAsString(), out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+TEST(Decode, SnappyRoundTripAndErrors) {
+  std::string raw(1000, 'a'), compressed, out;
+  snappy::Compress(raw.data(), raw.size(), &compressed);
+  ASSERT_TRUE(DecompressSnappy(compressed, 10'000, &out).ok());
+  EXPECT_EQ(out, raw);
+  EXPECT_EQ(DecompressSnappy(compressed, 999, &out).code(), Status::Code::kTooLarge);
+  EXPECT_EQ(DecompressSnappy("\xff\xff\xff\xff\xff\xff", 10'000, &out).code(),
+            Status::Code::kInvalidArgument);
+  // A header announcing 1 GiB is refused before any allocation.
+  std::string bomb = "\x80\x80\x80\x80\x04" + std::string(8, 'x');
+  EXPECT_EQ(DecompressSnappy(bomb, 1 << 20, &out).code(), Status::Code::kTooLarge);
+  // Valid length header, corrupt body.
+  std::string corrupt = compressed;
+  corrupt.resize(corrupt.size() / 2);
+  EXPECT_FALSE(DecompressSnappy(corrupt, 10'000, &out).ok());
+}
+
+TEST(Decode, RejectsNonProtobuf) {
+  prometheus::WriteRequest req;
+  EXPECT_FALSE(ParseWriteRequest("\xff\xff\xff\xff", &req).ok());
+  EXPECT_TRUE(ParseWriteRequest("", &req).ok());  // empty message is valid
+}
+
+prometheus::TimeSeries Series(const Labels& labels) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, labels, {});
+  return req.timeseries(0);
+}
+
+TEST(Decode, LabelValidation) {
+  LabelLimits lim;
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "a"}}).labels(), lim), LabelProblem::kOk);
+  EXPECT_EQ(ValidateLabels(Series({{"provider", "a"}, {"__name__", "up"}}).labels(), lim),
+            LabelProblem::kUnsortedLabels);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1"}, {"a", "2"}}).labels(), lim),
+            LabelProblem::kDuplicateLabel);
+  EXPECT_EQ(ValidateLabels(Series({{"provider", "a"}}).labels(), lim), LabelProblem::kMissingName);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"1bad", "x"}}).labels(), lim),
+            LabelProblem::kInvalidLabelName);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "bad-name"}}).labels(), lim),
+            LabelProblem::kInvalidMetricName);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", ""}}).labels(), lim),
+            LabelProblem::kEmptyLabelValue);
+  EXPECT_EQ(ValidateLabels(Series({}).labels(), lim), LabelProblem::kNoLabels);
+  LabelLimits tight{2, 8, 3};
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1"}, {"b", "2"}}).labels(), tight),
+            LabelProblem::kTooManyLabels);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"abcdefghi", "1"}}).labels(), tight),
+            LabelProblem::kLabelNameTooLong);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1234"}}).labels(), tight),
+            LabelProblem::kLabelValueTooLong);
+  EXPECT_TRUE(IsValidMetricName("a:b_c9"));
+  EXPECT_FALSE(IsValidLabelName("a:b"));
+}
+
+class IngesterTest : public ::testing::Test {
+ protected:
+  IngesterTest()
+      : config_(DefaultConfig()),
+        router_(config_),
+        store_(config_.windows, config_.limits),
+        ingester_(config_.limits, router_, store_, registry_) {}
+
+  WriteOutcome Write(const std::string& body, std::string type = "application/x-protobuf",
+                     std::string encoding = "snappy") {
+    return ingester_.Write({type, encoding, body}, now_);
+  }
+  double Counter(const std::string& family, const std::string& reason = "") {
+    for (const auto& f : registry_.Collect()) {
+      if (f.name != family) continue;
+      for (const auto& m : f.metric) {
+        bool match = reason.empty();
+        for (const auto& l : m.label) match |= (l.name == "reason" && l.value == reason);
+        if (match) return m.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  int64_t now_ = 1'700'000'000'000;
+  Config config_;
+  route::Router router_;
+  windows::WindowStore store_;
+  prometheus::Registry registry_;
+  Ingester ingester_;
+};
+
+TEST_F(IngesterTest, StoresGoodSeriesAndAnswers204) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"job", "x"}, {"provider", "p1"}}, {{now_, 1}});
+  AddSeries(&req, {{"__name__", "unrelated_metric"}, {"provider", "p1"}}, {{now_, 5}});
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 204) << out.message;
+  EXPECT_EQ(out.samples_received, 2);
+  EXPECT_EQ(out.samples_stored, 1);
+  EXPECT_EQ(store_.provider_count(), 1u);
+  EXPECT_EQ(Counter("depin_sidecar_series_dropped_total", "not_in_contract"), 1);
+}
+
+TEST_F(IngesterTest, OneBadSeriesDoesNotDropItsNeighbours) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"provider", "p1"}, {"__name__", "up"}}, {{now_, 1}});  // unsorted
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "p2"}}, {{now_, 1}});
+  AddSeries(&req, {{"__name__", "depin_jobs_completed_total"}}, {{now_, 3}});  // no provider
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 400);
+  EXPECT_NE(out.message.find("unsorted_labels"), std::string::npos) << out.message;
+  EXPECT_EQ(out.message.find('\n'), std::string::npos);
+  EXPECT_EQ(out.samples_stored, 1);
+  EXPECT_EQ(out.series_dropped, 2);
+  EXPECT_EQ(store_.provider_count(), 1u);
+  EXPECT_EQ(Counter("depin_sidecar_series_dropped_total", "missing_provider"), 1);
+  EXPECT_EQ(Counter("depin_sidecar_samples_rejected_total", "unsorted_labels"), 1);
+}
+
+TEST_F(IngesterTest, AnswersPerTheSpec) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "p1"}}, {{now_, 1}});
+  std::string good = Compress(req);
+  EXPECT_EQ(Write(good, "text/plain").http_status, 415);
+  EXPECT_EQ(Write(good, "application/x-protobuf", "gzip").http_status, 415);
+  EXPECT_EQ(Write(good, "application/x-protobuf;proto=io.prometheus.write.v2.Request").http_status, 415);
+  EXPECT_EQ(Write(good, "application/x-protobuf;proto=prometheus.WriteRequest").http_status, 204);
+  EXPECT_EQ(Write("not snappy at all").http_status, 400);
+  std::string garbage = "\xff\xff\xff\xff\xff\xff\xff\xff";
+  std::string compressed;
+  snappy::Compress(garbage.data(), garbage.size(), &compressed);
+  auto out = Write(compressed);
+  EXPECT_EQ(out.http_status, 400);
+  EXPECT_NE(out.message.find("protobuf"), std::string::npos);
+  EXPECT_EQ(Write(std::string(config_.limits.max_body_bytes + 1, 'x')).http_status, 413);
+}
+
+TEST_F(IngesterTest, RejectsSamplesTooFarInTheFuture) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "p1"}}, {{now_ + 3'600'000, 1}, {now_, 1}});
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 204);
+  EXPECT_EQ(out.samples_stored, 1);
+  EXPECT_EQ(Counter("depin_sidecar_samples_rejected_total", "too_far_in_future"), 1);
+}
+
+}  // namespace
+}  // namespace depin::ingest
