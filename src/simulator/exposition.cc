@@ -100,7 +100,8 @@ void EmitGpusAllocated(PageWriter& w, const View& v) {
   w.Sample("depin_provider_gpus_allocated", {}, v.params.gpus_allocated);
 }
 void EmitPrice(PageWriter& w, const View& v) {
-  w.Sample("depin_provider_price_per_gpu_hour", {}, v.params.price_per_gpu_hour);
+  // Rounded to a millionth of a dollar: no float noise such as 1.5299999999999998.
+  w.Sample("depin_provider_price_per_gpu_hour", {}, std::round(v.params.price_per_gpu_hour * 1e6) / 1e6);
 }
 void EmitInfo(PageWriter& w, const View& v) {
   w.Sample("depin_provider_info", {{"region", v.spec.region}, {"gpu_model", v.spec.gpu_model}}, 1);
@@ -199,6 +200,10 @@ std::string JsonArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// Derived parameters carry float noise (1 - 0.18 = 0.8200000000000001);
+// nine decimals are more than any consumer of the truth needs.
+double Clean(double v) { return std::round(v * 1e9) / 1e9; }
+
 std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
   const ProviderSpec& spec = fleet.spec(i);
   const ProviderState& state = fleet.state(i);
@@ -206,15 +211,15 @@ std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
   const Params p = fleet.ParamsAt(i, now);
   return JsonObject()
       .Str("id", spec.id)
-      .Num("quality", p.quality)
-      .Num("failure_ratio", p.failure_ratio)
-      .Num("mean_response_seconds", p.mean_response_s)
-      .Num("mean_job_duration_seconds", p.mean_job_duration_s)
-      .Num("uptime_ratio", 1.0 - p.outage_ratio)
-      .Num("price_per_gpu_hour", p.price_per_gpu_hour)
+      .Num("quality", Clean(p.quality))
+      .Num("failure_ratio", Clean(p.failure_ratio))
+      .Num("mean_response_seconds", Clean(p.mean_response_s))
+      .Num("mean_job_duration_seconds", Clean(p.mean_job_duration_s))
+      .Num("uptime_ratio", Clean(1.0 - p.outage_ratio))
+      .Num("price_per_gpu_hour", Clean(p.price_per_gpu_hour))
       .Num("gpus_total", p.gpus_total)
       .Num("gpus_allocated", p.gpus_allocated)
-      .Num("gpu_util_percent", p.gpu_util_percent)
+      .Num("gpu_util_percent", Clean(p.gpu_util_percent))
       .Str("region", spec.region)
       .Str("gpu_model", spec.gpu_model)
       .Num("expected_rank", rank)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <random>
 #include <sstream>
 
 #include "common/duration.h"
@@ -264,12 +265,12 @@ std::string GpuUuid(std::string_view provider_id, int gpu) {
 }
 
 // Log-normal with the given mean (not median): mu = ln(mean) - sigma^2/2.
-double DrawLogNormal(std::mt19937_64& rng, double mean, double sigma) {
+double DrawLogNormal(SplitMixRng& rng, double mean, double sigma) {
   std::lognormal_distribution<double> dist(std::log(mean) - sigma * sigma / 2, sigma);
   return dist(rng);
 }
 
-double DrawNormal(std::mt19937_64& rng, double sd) {
+double DrawNormal(SplitMixRng& rng, double sd) {
   std::normal_distribution<double> dist(0.0, sd);
   return dist(rng);
 }
@@ -387,7 +388,7 @@ Fleet::Fleet(FleetConfig config) : config_(std::move(config)) {
   for (size_t i = 0; i < providers_.size(); ++i) {
     const ProviderSpec& spec = config_.providers[i];
     Provider& p = providers_[i];
-    p.rng.seed(SplitMix64(config_.seed ^ HashId(spec.id)));
+    p.rng = SplitMixRng(SplitMix64(config_.seed ^ HashId(spec.id)));
     // Golden-ratio phases spread outages over the period so providers are not
     // all down together (which would look like a correlated regional failure).
     double phase = std::fmod(static_cast<double>(i) * kGolden, 1.0);

@@ -11,7 +11,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +126,25 @@ struct ProviderState {
   uint64_t jobs_failed_total() const;
 };
 
+// SplitMix64 as a UniformRandomBitGenerator: 8 bytes of state instead of
+// mt19937_64's 2.5 KB, which matters for fleets of 100k providers.
+class SplitMixRng {
+ public:
+  using result_type = uint64_t;
+  explicit SplitMixRng(uint64_t seed = 0) : state_(seed) {}
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
 inline constexpr std::array<std::string_view, 4> kCpuModes = {"idle", "user", "system", "iowait"};
 
 class Fleet {
@@ -156,7 +174,7 @@ class Fleet {
  private:
   struct Provider {
     ProviderState state;
-    std::mt19937_64 rng;
+    SplitMixRng rng;
     int64_t outage_offset_ms = 0;
     double job_acc = 0;                                  // fractional jobs carried over
     double fail_acc = 0.5;                               // rounds failures to nearest

@@ -3,6 +3,7 @@
 // Thin on purpose: flags, the wall clock and HTTP; the model is in fleet.h.
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <csignal>
@@ -306,6 +307,12 @@ int Run(int argc, char** argv) {
 
   LiveFleet live(std::move(fleet.value()));
   httplib::Server svr;
+  // httplib's default adds SO_REUSEPORT, which lets a second simulator bind
+  // the same port silently; keep only SO_REUSEADDR so "in use" is an error.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (hp->port == 0) {
     hp->port = svr.bind_to_any_port(hp->host);
     if (hp->port <= 0) hp->port = -1;
