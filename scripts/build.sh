@@ -2,7 +2,8 @@
 # Installs dependencies and builds into build/ (or build-asan/ with
 # DEPIN_SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, no benchmarks).
 # Extra arguments are passed to the CMake configure step.
-# DEPIN_SKIP_DEPS=1 skips the dependency check.
+# DEPIN_SKIP_DEPS=1 skips the dependency check; DEPIN_BUILD_DIR overrides the
+# build directory and DEPIN_JOBS the number of parallel jobs (default: nproc).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -11,7 +12,7 @@ if [ "${DEPIN_SKIP_DEPS:-0}" != 1 ]; then
   scripts/install-deps.sh
 fi
 
-JOBS=$(nproc 2>/dev/null || echo 2)
+JOBS=${DEPIN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 if [ "${DEPIN_SANITIZE:-0}" = 1 ]; then
   BUILD_DIR=${DEPIN_BUILD_DIR:-build-asan}
   ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPIN_SANITIZE=ON -DDEPIN_BUILD_BENCH=OFF)

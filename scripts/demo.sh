@@ -9,7 +9,8 @@
 #   DEMO_SIDECAR_PORT     depin-sidecar port        (default 9470)
 #   DEMO_PROMETHEUS_PORT  Prometheus port           (default 9090)
 #   DEMO_DURATION         stop by itself after this many seconds (default: run until Ctrl-C)
-#   DEMO_SKIP_BUILD=1     use the binaries already in build/
+#   DEMO_SKIP_BUILD=1     use the binaries already built
+#   DEPIN_BUILD_DIR       build directory (default build)
 # Logs, the generated Prometheus config and its data are in .demo/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,8 +23,9 @@ DURATION=${DEMO_DURATION:-}
 TABLE_AFTER=60
 PYTHON=/usr/bin/python3
 PROMETHEUS=/usr/bin/prometheus
-SIMULATOR=build/src/simulator/depin-simulator
-SIDECAR=build/src/app/depin-sidecar
+BUILD_DIR=${DEPIN_BUILD_DIR:-build}
+SIMULATOR=$BUILD_DIR/src/simulator/depin-simulator
+SIDECAR=$BUILD_DIR/src/app/depin-sidecar
 DEMO_DIR=$ROOT/.demo
 
 say() { echo "demo: $*"; }

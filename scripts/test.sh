@@ -3,10 +3,14 @@
 # runs every test (unit + integration), then rebuilds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
 # under them. Exits non-zero on any failure.
+# DEPIN_BUILD_DIR / DEPIN_ASAN_BUILD_DIR override build/ and build-asan/;
+# DEPIN_JOBS the number of parallel build jobs.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+BUILD_DIR=${DEPIN_BUILD_DIR:-build}
+ASAN_DIR=${DEPIN_ASAN_BUILD_DIR:-build-asan}
 START=$(date +%s)
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/depin-test.XXXXXX")
 trap 'rm -rf "$LOG_DIR"' EXIT
@@ -47,21 +51,21 @@ if ! scripts/install-deps.sh; then
   exit 1
 fi
 
-step "build (build/)"
-if ! DEPIN_SKIP_DEPS=1 scripts/build.sh; then
+step "build ($BUILD_DIR/)"
+if ! DEPIN_SKIP_DEPS=1 DEPIN_BUILD_DIR=$BUILD_DIR scripts/build.sh; then
   echo "test: build failed" >&2
   exit 1
 fi
 
-step "all tests (build/)"
-run_ctest "all-tests" --test-dir build
+step "all tests ($BUILD_DIR/)"
+run_ctest "all-tests" --test-dir "$BUILD_DIR"
 
-step "sanitizer build (build-asan/)"
-if DEPIN_SKIP_DEPS=1 DEPIN_SANITIZE=1 scripts/build.sh; then
-  step "unit tests under ASan+UBSan (build-asan/)"
+step "sanitizer build ($ASAN_DIR/)"
+if DEPIN_SKIP_DEPS=1 DEPIN_SANITIZE=1 DEPIN_BUILD_DIR=$ASAN_DIR scripts/build.sh; then
+  step "unit tests under ASan+UBSan ($ASAN_DIR/)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest "unit-tests-asan" --test-dir build-asan -L unit
+    run_ctest "unit-tests-asan" --test-dir "$ASAN_DIR" -L unit
 else
   failures+=("sanitizer build")
 fi

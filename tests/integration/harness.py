@@ -13,6 +13,7 @@ Environment (set by CTest, see CMakeLists.txt):
   DEPIN_IT_KEEP=1      keep the temporary directories (logs, data) after the run
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -38,6 +39,25 @@ PROMTOOL_BIN = os.environ.get("DEPIN_PROMTOOL_BIN", "/usr/bin/promtool")
 KEEP = os.environ.get("DEPIN_IT_KEEP") == "1"
 
 STOP_TIMEOUT = 10.0
+
+# Every process started, so that none outlives the test run even when the
+# runner is interrupted (Ctrl-C, or SIGTERM from CTest) before the cleanups.
+_ALL_PROCESSES = []
+
+
+def _stop_all_processes():
+    for p in reversed(_ALL_PROCESSES):
+        if p.alive():
+            p.stop()
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_stop_all_processes)
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def log(msg):
@@ -221,8 +241,8 @@ class Process:
             env.update(self.env)
         self.proc = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
-            start_new_session=True)
+            stderr=subprocess.STDOUT, cwd=self.workdir, env=env)
+        _ALL_PROCESSES.append(self)
         log("started %s pid %d: %s" % (self.name, self.proc.pid, " ".join(self.argv)))
         return self
 

@@ -198,7 +198,7 @@ class BadInputTest(IntegrationTestCase):
 
     def test_zz_good_request_after_bad_ones_is_stored(self):
         # Runs last (alphabetical order): one more bad request, then a good one.
-        self.assertError(self.post(raw_body=b"\xff\xff garbage"), 400)
+        self.assertError(self.post(raw_body=b"\xff" * 16 + b"garbage"), 400)
         before = self.received()
         status, _, body = self.post([good_series("good-after", 3.0),
                                      series("up", {"provider": "good-after"})])
