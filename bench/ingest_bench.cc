@@ -1,0 +1,120 @@
+// Ingest and evaluation benchmarks. The "floor" is snappy decompression plus
+// protobuf parsing of the same payload: what any receiver must pay.
+#include <benchmark/benchmark.h>
+#include <google/protobuf/arena.h>
+#include <prometheus/registry.h>
+#include <snappy.h>
+
+#include <memory>
+
+#include "config/config.h"
+#include "evaluate/evaluator.h"
+#include "export/metrics_cache.h"
+#include "ingest/ingester.h"
+#include "payload.h"
+
+namespace depin::bench {
+namespace {
+
+constexpr int kScrapes = 32;
+
+struct Payloads {
+  std::vector<std::string> bodies;
+  int64_t samples_per_body = 0;
+};
+
+const Payloads& GetPayloads(int providers) {
+  static std::map<int, Payloads> cache;
+  auto it = cache.find(providers);
+  if (it != cache.end()) return it->second;
+  Payloads p;
+  PayloadOptions o;
+  o.providers = providers;
+  for (int s = 0; s < kScrapes; ++s) {
+    auto req = MakeRequest(o, s);
+    p.samples_per_body = CountSamples(req);
+    p.bodies.push_back(Compress(req));
+  }
+  return cache.emplace(providers, std::move(p)).first->second;
+}
+
+Config BenchConfig() {
+  Config c = DefaultConfig();
+  c.windows.step_ms = 15'000;
+  c.windows.length_ms = 3'600'000;
+  c.limits.max_decompressed_bytes = 1LL << 30;
+  c.limits.max_body_bytes = 1LL << 30;
+  c.limits.max_series_per_request = 10'000'000;
+  c.limits.max_providers = 1'000'000;
+  return c;
+}
+
+void BM_DecodeFloor(benchmark::State& state) {
+  const Payloads& p = GetPayloads(static_cast<int>(state.range(0)));
+  std::string raw;
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& body = p.bodies[i++ % p.bodies.size()];
+    size_t n = 0;
+    snappy::GetUncompressedLength(body.data(), body.size(), &n);
+    raw.resize(n);
+    snappy::RawUncompress(body.data(), body.size(), raw.data());
+    google::protobuf::Arena arena;
+    auto* req = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
+    benchmark::DoNotOptimize(req->ParseFromString(raw));
+  }
+  state.SetItemsProcessed(state.iterations() * p.samples_per_body);
+}
+
+void BM_IngestPath(benchmark::State& state) {
+  const Payloads& p = GetPayloads(static_cast<int>(state.range(0)));
+  Config c = BenchConfig();
+  route::Router router(c);
+  prometheus::Registry registry;
+  auto store = std::make_unique<windows::WindowStore>(c.windows, c.limits);
+  auto ingester = std::make_unique<ingest::Ingester>(c.limits, router, *store, registry);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i > 0 && i % p.bodies.size() == 0) {  // timestamps would repeat: start a fresh store
+      state.PauseTiming();
+      ingester.reset();
+      store = std::make_unique<windows::WindowStore>(c.windows, c.limits);
+      ingester = std::make_unique<ingest::Ingester>(c.limits, router, *store, registry);
+      state.ResumeTiming();
+    }
+    const std::string& body = p.bodies[i++ % p.bodies.size()];
+    auto out = ingester->Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
+    if (out.http_status != 204) state.SkipWithError(out.message.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * p.samples_per_body);
+}
+
+void BM_EvaluateAndRender(benchmark::State& state) {
+  const int providers = static_cast<int>(state.range(0));
+  const Payloads& p = GetPayloads(providers);
+  Config c = BenchConfig();
+  route::Router router(c);
+  prometheus::Registry registry;
+  windows::WindowStore store(c.windows, c.limits);
+  ingest::Ingester ingester(c.limits, router, store, registry);
+  for (const auto& body : p.bodies) {
+    ingester.Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
+  }
+  exposition::MetricsCache cache;
+  Logger log(LogLevel::kError);
+  evaluate::Evaluator evaluator(c, store, cache, registry, log);
+  const int64_t now = 1'700'000'000'000 + kScrapes * 15'000;
+  for (auto _ : state) evaluator.EvaluateOnce(now);
+  state.counters["providers"] = providers;
+  state.counters["metrics_bytes"] = static_cast<double>(cache.Get()->size());
+  state.counters["window_bytes_per_provider"] = static_cast<double>(store.window_bytes()) / providers;
+}
+
+BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IngestPath)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EvaluateAndRender)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace depin::bench
+
+BENCHMARK_MAIN();

@@ -1,0 +1,28 @@
+// Realistic remote-write payloads for benchmarks: the series a Prometheus
+// scraping N providers (DePIN exporter, DCGM, node_exporter) sends.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "remote.pb.h"
+
+namespace depin::bench {
+
+struct PayloadOptions {
+  int providers = 1000;
+  int gpus_per_provider = 8;
+  int cpus_per_provider = 8;
+  int64_t timestamp_ms = 1'700'000'000'000;
+};
+
+// One scrape of every provider as a WriteRequest, labels sorted.
+prometheus::WriteRequest MakeRequest(const PayloadOptions& options, int scrape);
+
+// The snappy-compressed serialized request, as sent on the wire.
+std::string Compress(const prometheus::WriteRequest& request);
+
+int64_t CountSamples(const prometheus::WriteRequest& request);
+
+}  // namespace depin::bench
