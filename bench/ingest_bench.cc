@@ -83,7 +83,8 @@ void BM_IngestPath(benchmark::State& state) {
       state.ResumeTiming();
     }
     const std::string& body = p.bodies[i++ % p.bodies.size()];
-    auto out = ingester->Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
+    auto out =
+        ingester->Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
     if (out.http_status != 204) state.SkipWithError(out.message.c_str());
   }
   state.SetItemsProcessed(state.iterations() * p.samples_per_body);
@@ -107,7 +108,8 @@ void BM_EvaluateAndRender(benchmark::State& state) {
   for (auto _ : state) evaluator.EvaluateOnce(now);
   state.counters["providers"] = providers;
   state.counters["metrics_bytes"] = static_cast<double>(cache.Get()->size());
-  state.counters["window_bytes_per_provider"] = static_cast<double>(store.window_bytes()) / providers;
+  state.counters["window_bytes_per_provider"] =
+      static_cast<double>(store.window_bytes()) / providers;
 }
 
 BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);

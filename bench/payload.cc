@@ -30,7 +30,8 @@ prometheus::WriteRequest MakeRequest(const PayloadOptions& o, int scrape) {
   for (int p = 0; p < o.providers; ++p) {
     char id[16];
     std::snprintf(id, sizeof id, "p-%06d", p);
-    LabelMap base = {{"instance", std::string("10.0.0.1:9500")}, {"job", "depin-providers"}, {"provider", id}};
+    LabelMap base = {
+        {"instance", std::string("10.0.0.1:9500")}, {"job", "depin-providers"}, {"provider", id}};
     auto with = [&base](std::initializer_list<std::pair<const std::string, std::string>> extra) {
       LabelMap m = base;
       m.insert(extra);
@@ -53,14 +54,19 @@ prometheus::WriteRequest MakeRequest(const PayloadOptions& o, int scrape) {
     }
     for (int g = 0; g < o.gpus_per_provider; ++g) {
       std::string gpu = std::to_string(g);
-      Add(&req, with({{"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"gpu", gpu}, {"modelName", "NVIDIA A100"}}), ts,
-          60 + g);
-      Add(&req, with({{"__name__", "DCGM_FI_DEV_FB_USED"}, {"gpu", gpu}, {"modelName", "NVIDIA A100"}}), ts,
-          30000 + g);
+      Add(&req,
+          with({{"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"gpu", gpu}, {"modelName", "NVIDIA A100"}}),
+          ts, 60 + g);
+      Add(&req,
+          with({{"__name__", "DCGM_FI_DEV_FB_USED"}, {"gpu", gpu}, {"modelName", "NVIDIA A100"}}),
+          ts, 30000 + g);
     }
     for (int c = 0; c < o.cpus_per_provider; ++c) {
       for (const char* mode : {"idle", "user", "system", "iowait"}) {
-        Add(&req, with({{"__name__", "node_cpu_seconds_total"}, {"cpu", std::to_string(c)}, {"mode", mode}}),
+        Add(&req,
+            with({{"__name__", "node_cpu_seconds_total"},
+                  {"cpu", std::to_string(c)},
+                  {"mode", mode}}),
             ts, 1000 + t);
       }
     }
@@ -69,7 +75,9 @@ prometheus::WriteRequest MakeRequest(const PayloadOptions& o, int scrape) {
     Add(&req, with({{"__name__", "depin_provider_gpus_total"}}), ts, o.gpus_per_provider);
     Add(&req, with({{"__name__", "depin_provider_gpus_allocated"}}), ts, 3);
     Add(&req, with({{"__name__", "depin_provider_price_per_gpu_hour"}}), ts, 2.1);
-    Add(&req, with({{"__name__", "depin_provider_info"}, {"gpu_model", "A100"}, {"region", "eu-west"}}), ts, 1);
+    Add(&req,
+        with({{"__name__", "depin_provider_info"}, {"gpu_model", "A100"}, {"region", "eu-west"}}),
+        ts, 1);
     Add(&req, with({{"__name__", "go_goroutines"}}), ts, 42);  // outside the contract
   }
   return req;

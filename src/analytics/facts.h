@@ -21,13 +21,13 @@ struct ProviderFacts {
   int outages = 0;                      // up -> down transitions between slots
   double jobs_completed = 0;
   double jobs_failed = 0;
-  std::optional<double> gpu_util;            // mean, 0..100
-  std::optional<double> mean_response_s;     // from the response histogram
+  std::optional<double> gpu_util;         // mean, 0..100
+  std::optional<double> mean_response_s;  // from the response histogram
   std::optional<double> mean_job_duration_s;
-  std::optional<double> sla_fraction;        // jobs finished within the SLA target
-  std::optional<double> price;               // latest price per GPU-hour
-  std::optional<double> gpus_total;          // latest
-  std::optional<double> gpus_allocated;      // latest
+  std::optional<double> sla_fraction;    // jobs finished within the SLA target
+  std::optional<double> price;           // latest price per GPU-hour
+  std::optional<double> gpus_total;      // latest
+  std::optional<double> gpus_allocated;  // latest
 
   double jobs_finished() const { return jobs_completed + jobs_failed; }
 };

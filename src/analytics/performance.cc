@@ -21,7 +21,8 @@ PerformanceResult ScorePerformance(const ProviderFacts& f, const Config& config)
     set(PerfComponent::kCompletionRate, f.jobs_completed / finished);
     set(PerfComponent::kErrorRate, 1.0 - std::min(1.0, failure_ratio / pc.max_failure_ratio));
   }
-  if (f.gpu_util) set(PerfComponent::kResourceEfficiency, std::clamp(*f.gpu_util / 100.0, 0.0, 1.0));
+  if (f.gpu_util)
+    set(PerfComponent::kResourceEfficiency, std::clamp(*f.gpu_util / 100.0, 0.0, 1.0));
   if (f.uptime) set(PerfComponent::kUptime, std::clamp(*f.uptime, 0.0, 1.0));
   if (f.mean_response_s) {
     set(PerfComponent::kResponseTime,

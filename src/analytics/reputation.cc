@@ -66,7 +66,9 @@ std::vector<ReputationResult> ScoreReputation(const std::vector<ProviderFacts>& 
     if (!performance[i].score) continue;
     const ProviderFacts& f = facts[i];
     ReputationResult& r = out[i];
-    auto set = [&r](RepCriterion c, std::optional<double> v) { r.criteria[static_cast<int>(c)] = v; };
+    auto set = [&r](RepCriterion c, std::optional<double> v) {
+      r.criteria[static_cast<int>(c)] = v;
+    };
     set(RepCriterion::kPerformance, *performance[i].score / 100.0);
     if (f.uptime) {
       set(RepCriterion::kReliability,

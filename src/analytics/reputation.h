@@ -15,7 +15,7 @@ namespace depin::analytics {
 
 struct ReputationResult {
   std::array<std::optional<double>, kRepCriterionCount> criteria;  // 0..1
-  std::optional<double> score;                                      // 0..100
+  std::optional<double> score;                                     // 0..100
 };
 
 // Scores every provider that has a performance score; the others get an

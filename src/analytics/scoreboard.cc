@@ -29,8 +29,8 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
   Scoreboard board;
   board.providers.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ProviderScore ps{std::move(facts[i]), performance[i], reputation[i], ranks[i], std::nullopt,
-                     std::nullopt};
+    ProviderScore ps{std::move(facts[i]), performance[i], reputation[i], ranks[i],
+                     std::nullopt,        std::nullopt};
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
     if (ps.reputation.score) {
       ps.tier_level = tiers.Update(ps.facts.id, *ps.reputation.score);

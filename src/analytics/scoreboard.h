@@ -24,7 +24,7 @@ struct ProviderScore {
 };
 
 struct Scoreboard {
-  std::vector<ProviderScore> providers;    // sorted by provider id
+  std::vector<ProviderScore> providers;  // sorted by provider id
   std::array<int, kTierCount> providers_per_tier{};
   int scored = 0;
 };

@@ -26,7 +26,8 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
   Flags f;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (arg.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument \"" + arg + "\"");
+    if (arg.rfind("--", 0) != 0)
+      return Status::InvalidArgument("unexpected argument \"" + arg + "\"");
     std::string name = arg.substr(2), value;
     bool has_value = false;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -40,10 +41,14 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
       continue;
     }
     std::string* target = nullptr;
-    if (name == "config.file") target = &f.config_file;
-    else if (name == "web.listen-address") target = &f.listen_address;
-    else if (name == "log.level") target = &f.log_level;
-    else return Status::InvalidArgument("unknown flag --" + name);
+    if (name == "config.file")
+      target = &f.config_file;
+    else if (name == "web.listen-address")
+      target = &f.listen_address;
+    else if (name == "log.level")
+      target = &f.log_level;
+    else
+      return Status::InvalidArgument("unknown flag --" + name);
     if (!has_value) {
       if (i + 1 >= args.size()) return Status::InvalidArgument("flag --" + name + " needs a value");
       value = args[++i];

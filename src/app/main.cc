@@ -41,12 +41,14 @@ void WaitForShutdown(const sigset_t& signals, const std::string& config_file,
     }
     auto next = LoadConfig(config_file);
     if (!next.ok()) {
-      log.Error("reload failed, keeping the running configuration", {{"err", next.status().message()}});
+      log.Error("reload failed, keeping the running configuration",
+                {{"err", next.status().message()}});
       continue;
     }
     evaluator.UpdateConfig(next.value());
-    log.Info("configuration reloaded",
-             {{"note", "weights and thresholds apply now; contract, windows and limits at restart"}});
+    log.Info(
+        "configuration reloaded",
+        {{"note", "weights and thresholds apply now; contract, windows and limits at restart"}});
   }
 }
 

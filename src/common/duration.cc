@@ -25,14 +25,22 @@ Result<int64_t> ParseDuration(std::string_view text) {
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     int64_t mult = 0;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else if (unit == "w") mult = 604'800'000;
-    else if (unit == "y") mult = 31'536'000'000;
-    else return Status::InvalidArgument("invalid duration unit in \"" + std::string(text) + "\"");
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
+    else if (unit == "w")
+      mult = 604'800'000;
+    else if (unit == "y")
+      mult = 31'536'000'000;
+    else
+      return Status::InvalidArgument("invalid duration unit in \"" + std::string(text) + "\"");
     if (n > std::numeric_limits<int64_t>::max() / mult - total) {
       return Status::InvalidArgument("duration out of range \"" + std::string(text) + "\"");
     }

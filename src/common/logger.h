@@ -23,10 +23,18 @@ class Logger {
       : level_(level), out_(out) {}
 
   void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {});
-  void Debug(std::string_view msg, std::initializer_list<Field> f = {}) { Log(LogLevel::kDebug, msg, f); }
-  void Info(std::string_view msg, std::initializer_list<Field> f = {}) { Log(LogLevel::kInfo, msg, f); }
-  void Warn(std::string_view msg, std::initializer_list<Field> f = {}) { Log(LogLevel::kWarn, msg, f); }
-  void Error(std::string_view msg, std::initializer_list<Field> f = {}) { Log(LogLevel::kError, msg, f); }
+  void Debug(std::string_view msg, std::initializer_list<Field> f = {}) {
+    Log(LogLevel::kDebug, msg, f);
+  }
+  void Info(std::string_view msg, std::initializer_list<Field> f = {}) {
+    Log(LogLevel::kInfo, msg, f);
+  }
+  void Warn(std::string_view msg, std::initializer_list<Field> f = {}) {
+    Log(LogLevel::kWarn, msg, f);
+  }
+  void Error(std::string_view msg, std::initializer_list<Field> f = {}) {
+    Log(LogLevel::kError, msg, f);
+  }
   void set_level(LogLevel level) { level_ = level; }
 
  private:

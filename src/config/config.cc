@@ -12,8 +12,8 @@ namespace depin {
 namespace {
 
 constexpr std::array<std::string_view, kPerfComponentCount> kPerfNames = {
-    "completion_rate", "resource_efficiency", "uptime", "response_time", "sla_compliance",
-    "error_rate"};
+    "completion_rate", "resource_efficiency", "uptime",
+    "response_time",   "sla_compliance",      "error_rate"};
 constexpr std::array<std::string_view, kRepCriterionCount> kRepNames = {
     "performance", "reliability", "cost", "availability", "speed"};
 constexpr std::array<std::string_view, 4> kTierKeys = {"bronze", "silver", "gold", "platinum"};
@@ -80,10 +80,10 @@ Status ReadString(MapReader& r, std::string_view key, std::string* out) {
   return Status::Ok();
 }
 
-#define DEPIN_RETURN_IF_ERROR(expr)   \
-  do {                                \
-    Status _st = (expr);              \
-    if (!_st.ok()) return _st;        \
+#define DEPIN_RETURN_IF_ERROR(expr) \
+  do {                              \
+    Status _st = (expr);            \
+    if (!_st.ok()) return _st;      \
   } while (false)
 
 template <size_t N>
@@ -141,7 +141,8 @@ Status ApplySignals(const YAML::Node& node, std::array<SignalSource, kSignalCoun
     if (auto m = r.Get("match")) {
       if (!m.IsMap()) return Status::InvalidArgument(r.Path("match") + ": expected a mapping");
       src.match.clear();
-      for (const auto& lv : m) src.match.emplace_back(lv.first.as<std::string>(), lv.second.as<std::string>());
+      for (const auto& lv : m)
+        src.match.emplace_back(lv.first.as<std::string>(), lv.second.as<std::string>());
     }
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
     if (src.enabled && src.metric.empty()) {
@@ -186,7 +187,8 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(r.CheckMap());
     DEPIN_RETURN_IF_ERROR(ReadWeights(r, kRepNames, &c->reputation.weights));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "outage_penalty", &c->reputation.outage_penalty));
-    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "availability_window", &c->reputation.availability_window_ms));
+    DEPIN_RETURN_IF_ERROR(
+        ReadDuration(r, "availability_window", &c->reputation.availability_window_ms));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   }
   if (auto n = top.Get("tiers")) {
@@ -246,7 +248,8 @@ Status Validate(const Config& c) {
     }
   }
   if (c.tiers.hysteresis < 0) return Status::InvalidArgument("tiers.hysteresis: must be >= 0");
-  if (c.confidence.min_samples < 1) return Status::InvalidArgument("confidence.min_samples: must be >= 1");
+  if (c.confidence.min_samples < 1)
+    return Status::InvalidArgument("confidence.min_samples: must be >= 1");
   if (c.confidence.min_weight < 0 || c.confidence.min_weight > 1) {
     return Status::InvalidArgument("confidence.min_weight: must be in [0, 1]");
   }

@@ -9,7 +9,8 @@
 namespace depin::evaluate {
 namespace {
 
-prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name,
+                             const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
@@ -35,10 +36,10 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                                   "Providers with data in the window.")),
       scored_providers_(MakeGauge(registry, "depin_sidecar_scored_providers",
                                   "Providers with enough data to be scored.")),
-      active_series_(MakeGauge(registry, "depin_sidecar_active_series",
-                               "Raw series tracked by the windows.")),
-      window_bytes_(MakeGauge(registry, "depin_sidecar_window_bytes",
-                              "Bytes held by window ring buffers.")),
+      active_series_(
+          MakeGauge(registry, "depin_sidecar_active_series", "Raw series tracked by the windows.")),
+      window_bytes_(
+          MakeGauge(registry, "depin_sidecar_window_bytes", "Bytes held by window ring buffers.")),
       metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
                                "Size of the derived part of the /metrics body.")) {}
 

@@ -29,7 +29,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
                 "Performance score 0-100 from six weighted components.",
                 [](const ProviderScore& p) { return p.performance.score; });
 
-  w.Family("depin_provider_score_component", "Performance score component 0-1 by component.", "gauge");
+  w.Family("depin_provider_score_component", "Performance score component 0-1 by component.",
+           "gauge");
   for (const auto& p : board.providers) {
     if (!p.performance.score) continue;
     for (int c = 0; c < kPerfComponentCount; ++c) {
@@ -46,7 +47,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
                 "Reputation score 0-100 from five weighted criteria.",
                 [](const ProviderScore& p) { return p.reputation.score; });
 
-  w.Family("depin_provider_reputation_criterion", "Reputation criterion 0-1 by criterion.", "gauge");
+  w.Family("depin_provider_reputation_criterion", "Reputation criterion 0-1 by criterion.",
+           "gauge");
   for (const auto& p : board.providers) {
     if (!p.reputation.score) continue;
     for (int c = 0; c < kRepCriterionCount; ++c) {
@@ -59,7 +61,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
     }
   }
 
-  ProviderGauge(w, board, "depin_provider_rank", "Rank by reputation among scored providers, 1 = best.",
+  ProviderGauge(w, board, "depin_provider_rank",
+                "Rank by reputation among scored providers, 1 = best.",
                 [](const ProviderScore& p) -> std::optional<double> {
                   if (!p.rank) return std::nullopt;
                   return *p.rank;
@@ -68,7 +71,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
                 "Percentile 0-100 of the reputation among scored providers.",
                 [](const ProviderScore& p) { return p.percentile; });
 
-  w.Family("depin_provider_tier", "Current tier as a state-set: 1 for the provider's tier.", "gauge");
+  w.Family("depin_provider_tier", "Current tier as a state-set: 1 for the provider's tier.",
+           "gauge");
   for (const auto& p : board.providers) {
     if (!p.tier_level) continue;
     for (int t = 0; t < analytics::kTierCount; ++t) {

@@ -20,10 +20,17 @@ void AppendValue(std::string* out, double v) {
 void AppendEscaped(std::string* out, std::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '"': out->append("\\\""); break;
-      case '\n': out->append("\\n"); break;
-      default: out->push_back(c);
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        out->push_back(c);
     }
   }
 }
@@ -31,14 +38,18 @@ void AppendEscaped(std::string* out, std::string_view value) {
 void TextWriter::Family(std::string_view name, std::string_view help, std::string_view type) {
   out_.append("# HELP ").append(name).append(" ");
   for (char c : help) {
-    if (c == '\\') out_.append("\\\\");
-    else if (c == '\n') out_.append("\\n");
-    else out_.push_back(c);
+    if (c == '\\')
+      out_.append("\\\\");
+    else if (c == '\n')
+      out_.append("\\n");
+    else
+      out_.push_back(c);
   }
   out_.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
-void TextWriter::Sample(std::string_view name, std::initializer_list<LabelPair> labels, double value) {
+void TextWriter::Sample(std::string_view name, std::initializer_list<LabelPair> labels,
+                        double value) {
   out_.append(name);
   if (labels.size() > 0) {
     out_.push_back('{');

@@ -29,17 +29,28 @@ Status ParseWriteRequest(std::string_view raw, prometheus::WriteRequest* request
 
 std::string_view LabelProblemReason(LabelProblem p) {
   switch (p) {
-    case LabelProblem::kOk: return "ok";
-    case LabelProblem::kNoLabels: return "no_labels";
-    case LabelProblem::kMissingName: return "missing_metric_name";
-    case LabelProblem::kInvalidLabelName: return "invalid_label_name";
-    case LabelProblem::kInvalidMetricName: return "invalid_metric_name";
-    case LabelProblem::kEmptyLabelValue: return "empty_label_value";
-    case LabelProblem::kUnsortedLabels: return "unsorted_labels";
-    case LabelProblem::kDuplicateLabel: return "duplicate_label";
-    case LabelProblem::kTooManyLabels: return "too_many_labels";
-    case LabelProblem::kLabelNameTooLong: return "label_name_too_long";
-    case LabelProblem::kLabelValueTooLong: return "label_value_too_long";
+    case LabelProblem::kOk:
+      return "ok";
+    case LabelProblem::kNoLabels:
+      return "no_labels";
+    case LabelProblem::kMissingName:
+      return "missing_metric_name";
+    case LabelProblem::kInvalidLabelName:
+      return "invalid_label_name";
+    case LabelProblem::kInvalidMetricName:
+      return "invalid_metric_name";
+    case LabelProblem::kEmptyLabelValue:
+      return "empty_label_value";
+    case LabelProblem::kUnsortedLabels:
+      return "unsorted_labels";
+    case LabelProblem::kDuplicateLabel:
+      return "duplicate_label";
+    case LabelProblem::kTooManyLabels:
+      return "too_many_labels";
+    case LabelProblem::kLabelNameTooLong:
+      return "label_name_too_long";
+    case LabelProblem::kLabelValueTooLong:
+      return "label_value_too_long";
   }
   return "unknown";
 }
@@ -48,7 +59,9 @@ namespace {
 bool IsNameStart(char c, bool colon_ok) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_ok && c == ':');
 }
-bool IsNameChar(char c, bool colon_ok) { return IsNameStart(c, colon_ok) || (c >= '0' && c <= '9'); }
+bool IsNameChar(char c, bool colon_ok) {
+  return IsNameStart(c, colon_ok) || (c >= '0' && c <= '9');
+}
 
 bool IsValidName(std::string_view name, bool colon_ok) {
   if (name.empty() || !IsNameStart(name[0], colon_ok)) return false;

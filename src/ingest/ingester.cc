@@ -15,7 +15,8 @@ void SplitContentType(std::string_view header, std::string* media, std::string* 
   std::string_view type = header.substr(0, semi);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
   media->clear();
-  for (char c : type) media->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : type)
+    media->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   proto->clear();
   while (semi != std::string_view::npos) {
     std::string_view rest = header.substr(semi + 1);
@@ -30,7 +31,9 @@ void SplitContentType(std::string_view header, std::string* media, std::string* 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   }
   return true;
 }
@@ -104,7 +107,8 @@ Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
                    .Register(registry)) {}
 
 void Ingester::CountRejected(std::string_view reason, int64_t samples) {
-  if (samples > 0) rejected_.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(samples));
+  if (samples > 0)
+    rejected_.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(samples));
 }
 
 void Ingester::CountDropped(std::string_view reason) {
@@ -128,7 +132,8 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   }
   if (!proto.empty() && proto != "prometheus.WriteRequest") {
     out.http_status = 415;
-    out.message = "unsupported remote-write message \"" + proto + "\": expected prometheus.WriteRequest";
+    out.message =
+        "unsupported remote-write message \"" + proto + "\": expected prometheus.WriteRequest";
     return Finish(out);
   }
   if (!EqualsIgnoreCase(input.content_encoding, "snappy")) {
@@ -199,7 +204,9 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
     for (const auto& l : ts.labels()) refs.push_back({l.name(), l.value()});
     route::Route route = router_.RouteSeries(refs);
     switch (route.verdict) {
-      case route::Verdict::kNotInContract: drop(i, "not_in_contract", "", false); continue;
+      case route::Verdict::kNotInContract:
+        drop(i, "not_in_contract", "", false);
+        continue;
       case route::Verdict::kMissingProvider:
         ++errors;
         drop(i, "missing_provider", "no \"" + router_.provider_label() + "\" label", true);
@@ -208,7 +215,8 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
         ++errors;
         drop(i, "invalid_histogram", "bucket without a valid \"le\" label", true);
         continue;
-      case route::Verdict::kRouted: break;
+      case route::Verdict::kRouted:
+        break;
     }
     Pending p{i, std::move(route), {}};
     SeriesKey(ts, &p.key);
@@ -244,8 +252,8 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   if (errors > 0) {
     out.http_status = 400;
     out.message = "dropped " + std::to_string(errors) + " of " +
-                  std::to_string(request->timeseries_size()) + " series (others stored); first: " +
-                  first_problem;
+                  std::to_string(request->timeseries_size()) +
+                  " series (others stored); first: " + first_problem;
   }
   return Finish(out);
 }

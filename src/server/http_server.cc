@@ -59,7 +59,8 @@ void HttpServer::Routes() {
   // Checked before the body is read: a wrong encoding (gzip, br) must never
   // be inflated by the HTTP layer, and an oversized body never buffered.
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "POST" || req.path != "/api/v1/write") return httplib::Server::HandlerResponse::Unhandled;
+    if (req.method != "POST" || req.path != "/api/v1/write")
+      return httplib::Server::HandlerResponse::Unhandled;
     std::string encoding = req.get_header_value("Content-Encoding");
     if (encoding != "snappy" && encoding != "SNAPPY") {
       res.set_header("Connection", "close");
@@ -70,8 +71,9 @@ void HttpServer::Routes() {
       auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
       if (length > static_cast<uint64_t>(options_.max_body_bytes)) {
         res.set_header("Connection", "close");
-        Reply(res, 413, "body of " + std::to_string(length) + " bytes exceeds the limit of " +
-                            std::to_string(options_.max_body_bytes));
+        Reply(res, 413,
+              "body of " + std::to_string(length) + " bytes exceeds the limit of " +
+                  std::to_string(options_.max_body_bytes));
         return httplib::Server::HandlerResponse::Handled;
       }
     }
@@ -89,8 +91,8 @@ void HttpServer::Routes() {
       return;
     }
     if (out.http_status != 400 || out.samples_stored == 0) {
-      log_.Debug("remote-write rejected", {{"status", std::to_string(out.http_status)},
-                                           {"err", out.message}});
+      log_.Debug("remote-write rejected",
+                 {{"status", std::to_string(out.http_status)}, {"err", out.message}});
     } else {
       log_.Debug("remote-write partially stored", {{"err", out.message}});
     }
@@ -121,24 +123,35 @@ void HttpServer::Routes() {
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
-      case 404: Reply(res, 404, "not found: " + req.path); break;
-      case 413: Reply(res, 413, "request body exceeds the configured limit"); break;
-      case 415: Reply(res, 415, "unsupported content encoding"); break;
-      case 405: Reply(res, 405, "method not allowed"); break;
-      default: Reply(res, res.status, "request failed"); break;
+      case 404:
+        Reply(res, 404, "not found: " + req.path);
+        break;
+      case 413:
+        Reply(res, 413, "request body exceeds the configured limit");
+        break;
+      case 415:
+        Reply(res, 415, "unsupported content encoding");
+        break;
+      case 405:
+        Reply(res, 405, "method not allowed");
+        break;
+      default:
+        Reply(res, res.status, "request failed");
+        break;
     }
   });
-  s.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log_.Error("request handler failed", {{"err", what}});
-    Reply(res, 500, "internal error: " + what);
-  });
+  s.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log_.Error("request handler failed", {{"err", what}});
+        Reply(res, 500, "internal error: " + what);
+      });
 }
 
 Status HttpServer::Bind() {

@@ -32,7 +32,11 @@ class PageWriter {
     out_.append(name);
     bool first = true;
     auto add = [&](std::string_view k, std::string_view v) {
-      out_.append(first ? "{" : ",").append(k).append("=\"").append(EscapeLabelValue(v)).append("\"");
+      out_.append(first ? "{" : ",")
+          .append(k)
+          .append("=\"")
+          .append(EscapeLabelValue(v))
+          .append("\"");
       first = false;
     };
     if (!provider_.empty()) add("provider", provider_);
@@ -87,7 +91,8 @@ void EmitPerGpu(PageWriter& w, const View& v, std::string_view name, F value) {
   }
 }
 void EmitGpuUtil(PageWriter& w, const View& v) {
-  EmitPerGpu(w, v, "DCGM_FI_DEV_GPU_UTIL", [](const GpuState& g) { return std::round(g.util_percent); });
+  EmitPerGpu(w, v, "DCGM_FI_DEV_GPU_UTIL",
+             [](const GpuState& g) { return std::round(g.util_percent); });
 }
 void EmitFbUsed(PageWriter& w, const View& v) {
   EmitPerGpu(w, v, "DCGM_FI_DEV_FB_USED", [](const GpuState& g) { return g.fb_used_mib; });
@@ -101,7 +106,8 @@ void EmitGpusAllocated(PageWriter& w, const View& v) {
 }
 void EmitPrice(PageWriter& w, const View& v) {
   // Rounded to a millionth of a dollar: no float noise such as 1.5299999999999998.
-  w.Sample("depin_provider_price_per_gpu_hour", {}, std::round(v.params.price_per_gpu_hour * 1e6) / 1e6);
+  w.Sample("depin_provider_price_per_gpu_hour", {},
+           std::round(v.params.price_per_gpu_hour * 1e6) / 1e6);
 }
 void EmitInfo(PageWriter& w, const View& v) {
   w.Sample("depin_provider_info", {{"region", v.spec.region}, {"gpu_model", v.spec.gpu_model}}, 1);
@@ -111,7 +117,8 @@ void EmitCpu(PageWriter& w, const View& v) {
   for (size_t c = 0; c < v.state.cpu_seconds.size(); ++c) {
     const std::string cpu = std::to_string(c);
     for (size_t m = 0; m < kCpuModes.size(); ++m) {
-      w.Sample("node_cpu_seconds_total", {{"cpu", cpu}, {"mode", kCpuModes[m]}}, v.state.cpu_seconds[c][m]);
+      w.Sample("node_cpu_seconds_total", {{"cpu", cpu}, {"mode", kCpuModes[m]}},
+               v.state.cpu_seconds[c][m]);
     }
   }
 }
@@ -125,7 +132,8 @@ void EmitNetwork(PageWriter& w, const View& v) {
   w.Sample("node_network_receive_bytes_total", {{"device", "eth0"}}, v.state.network_receive_bytes);
 }
 void EmitDisk(PageWriter& w, const View& v) {
-  w.Sample("node_disk_io_time_seconds_total", {{"device", "nvme0n1"}}, v.state.disk_io_time_seconds);
+  w.Sample("node_disk_io_time_seconds_total", {{"device", "nvme0n1"}},
+           v.state.disk_io_time_seconds);
 }
 
 struct FamilyDef {
@@ -138,21 +146,27 @@ struct FamilyDef {
 // Every family a provider exposes, in page order. Help texts of the
 // dcgm/node series follow their real exporters.
 constexpr FamilyDef kFamilies[] = {
-    {"depin_jobs_completed_total", "counter", "Jobs the provider finished successfully.", EmitCompleted},
+    {"depin_jobs_completed_total", "counter", "Jobs the provider finished successfully.",
+     EmitCompleted},
     {"depin_jobs_failed_total", "counter", "Jobs the provider failed, by reason.", EmitFailed},
-    {"depin_job_duration_seconds", "histogram", "Duration of successfully finished jobs.", EmitJobDuration},
-    {"depin_provider_response_seconds", "histogram", "Time the provider took to answer a bid or lease request.",
-     EmitResponse},
+    {"depin_job_duration_seconds", "histogram", "Duration of successfully finished jobs.",
+     EmitJobDuration},
+    {"depin_provider_response_seconds", "histogram",
+     "Time the provider took to answer a bid or lease request.", EmitResponse},
     {"DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).", EmitGpuUtil},
     {"DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (in MiB).", EmitFbUsed},
     {"depin_provider_gpus_total", "gauge", "GPUs the provider offers.", EmitGpusTotal},
     {"depin_provider_gpus_allocated", "gauge", "GPUs currently leased out.", EmitGpusAllocated},
-    {"depin_provider_price_per_gpu_hour", "gauge", "Asking price in dollars per GPU-hour.", EmitPrice},
+    {"depin_provider_price_per_gpu_hour", "gauge", "Asking price in dollars per GPU-hour.",
+     EmitPrice},
     {"depin_provider_info", "gauge", "Provider attributes; value is always 1.", EmitInfo},
     {"node_cpu_seconds_total", "counter", "Seconds the CPUs spent in each mode.", EmitCpu},
-    {"node_memory_MemAvailable_bytes", "gauge", "Memory information field MemAvailable_bytes.", EmitMemAvailable},
-    {"node_memory_MemTotal_bytes", "gauge", "Memory information field MemTotal_bytes.", EmitMemTotal},
-    {"node_network_receive_bytes_total", "counter", "Network device statistic receive_bytes.", EmitNetwork},
+    {"node_memory_MemAvailable_bytes", "gauge", "Memory information field MemAvailable_bytes.",
+     EmitMemAvailable},
+    {"node_memory_MemTotal_bytes", "gauge", "Memory information field MemTotal_bytes.",
+     EmitMemTotal},
+    {"node_network_receive_bytes_total", "counter", "Network device statistic receive_bytes.",
+     EmitNetwork},
     {"node_disk_io_time_seconds_total", "counter", "Total seconds spent doing I/Os.", EmitDisk},
 };
 
@@ -185,7 +199,11 @@ class JsonObject {
   }
   JsonObject& Bool(std::string_view k, bool v) { return Raw(k, v ? "true" : "false"); }
   JsonObject& Raw(std::string_view k, std::string_view json) {
-    body_.append(body_.empty() ? "{" : ",").append("\"").append(EscapeJson(k)).append("\":").append(json);
+    body_.append(body_.empty() ? "{" : ",")
+        .append("\"")
+        .append(EscapeJson(k))
+        .append("\":")
+        .append(json);
     return *this;
   }
   std::string Done() const { return body_.empty() ? "{}" : body_ + "}"; }
@@ -224,7 +242,8 @@ std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
       .Str("gpu_model", spec.gpu_model)
       .Num("expected_rank", rank)
       .Bool("up", fleet.IsUpAt(i, now))
-      .Num("outage_seconds", std::round(p.outage_ratio * static_cast<double>(fleet.config().outage_period_ms)) / 1000)
+      .Num("outage_seconds",
+           std::round(p.outage_ratio * static_cast<double>(fleet.config().outage_period_ms)) / 1000)
       .Num("outage_offset_seconds", static_cast<double>(fleet.OutageOffsetMs(i)) / 1000)
       .Num("jobs_completed", static_cast<double>(state.jobs_completed))
       .Num("jobs_failed", static_cast<double>(state.jobs_failed_total()))
@@ -246,10 +265,14 @@ std::string EscapeLabelValue(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char ch : v) {
-    if (ch == '\\') out += "\\\\";
-    else if (ch == '"') out += "\\\"";
-    else if (ch == '\n') out += "\\n";
-    else out += ch;
+    if (ch == '\\')
+      out += "\\\\";
+    else if (ch == '"')
+      out += "\\\"";
+    else if (ch == '\n')
+      out += "\\n";
+    else
+      out += ch;
   }
   return out;
 }
@@ -314,7 +337,8 @@ std::string RenderTruthJson(const Fleet& fleet, double unix_seconds) {
              .Num("time", unix_seconds)
              .Num("simulated_seconds", static_cast<double>(fleet.now_ms()) / 1000)
              .Num("job_rate", fleet.config().job_rate)
-             .Num("outage_period_seconds", static_cast<double>(fleet.config().outage_period_ms) / 1000)
+             .Num("outage_period_seconds",
+                  static_cast<double>(fleet.config().outage_period_ms) / 1000)
              .Raw("providers", JsonArray(providers))
              .Raw("order", JsonArray(ids))
              .Done() +

@@ -118,7 +118,8 @@ Status ParseDegrade(const YAML::Node& node, const std::string& path, std::vector
     SIM_RETURN_IF_ERROR(r.CheckMap());
     Degrade d;
     if (!r.Get("at") || !r.Get("quality")) {
-      return Status::InvalidArgument(path + "[" + std::to_string(i) + "]: needs both \"at\" and \"quality\"");
+      return Status::InvalidArgument(path + "[" + std::to_string(i) +
+                                     "]: needs both \"at\" and \"quality\"");
     }
     SIM_RETURN_IF_ERROR(ReadDuration(r, "at", &d.at_ms));
     SIM_RETURN_IF_ERROR(ReadNumber(r, "quality", &d.quality));
@@ -149,7 +150,8 @@ Status ParseProvider(const YAML::Node& node, const std::string& path, ProviderSp
   SIM_RETURN_IF_ERROR(ReadOptional(r, "price", &o.price));
   SIM_RETURN_IF_ERROR(ReadOptional(r, "allocated_ratio", &o.allocated_ratio));
   SIM_RETURN_IF_ERROR(ReadOptional(r, "outage_ratio", &o.outage_ratio));
-  if (auto d = r.Get("degrade")) SIM_RETURN_IF_ERROR(ParseDegrade(d, r.Path("degrade"), &p->degrade));
+  if (auto d = r.Get("degrade"))
+    SIM_RETURN_IF_ERROR(ParseDegrade(d, r.Path("degrade"), &p->degrade));
   return r.CheckUnknown();
 }
 
@@ -200,7 +202,8 @@ bool ValidId(std::string_view id) {
 
 bool InRange(double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; }
 
-Status CheckOptional(const std::optional<double>& v, double lo, double hi, const std::string& what) {
+Status CheckOptional(const std::optional<double>& v, double lo, double hi,
+                     const std::string& what) {
   if (v && !InRange(*v, lo, hi)) {
     std::ostringstream msg;
     msg << what << ": must be in [" << lo << ", " << hi << "]";
@@ -214,7 +217,8 @@ Status ValidateProvider(const ProviderSpec& p) {
   if (!ValidId(p.id)) {
     return Status::InvalidArgument(where + ": id must be 1-64 characters of [A-Za-z0-9._-]");
   }
-  if (!InRange(p.quality, 0, 1)) return Status::InvalidArgument(where + ": quality must be in [0, 1]");
+  if (!InRange(p.quality, 0, 1))
+    return Status::InvalidArgument(where + ": quality must be in [0, 1]");
   if (p.region.empty() || p.gpu_model.empty()) {
     return Status::InvalidArgument(where + ": region and gpu_model must not be empty");
   }
@@ -223,7 +227,8 @@ Status ValidateProvider(const ProviderSpec& p) {
   const Overrides& o = p.overrides;
   SIM_RETURN_IF_ERROR(CheckOptional(o.failure_ratio, 0, 1, where + ".failure_ratio"));
   SIM_RETURN_IF_ERROR(CheckOptional(o.response_seconds, 0.001, 3600, where + ".response_seconds"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.job_duration_seconds, 0.001, 86400, where + ".job_duration_seconds"));
+  SIM_RETURN_IF_ERROR(
+      CheckOptional(o.job_duration_seconds, 0.001, 86400, where + ".job_duration_seconds"));
   SIM_RETURN_IF_ERROR(CheckOptional(o.gpu_util_percent, 0, 100, where + ".gpu_util"));
   SIM_RETURN_IF_ERROR(CheckOptional(o.price, 0, 1e6, where + ".price"));
   SIM_RETURN_IF_ERROR(CheckOptional(o.allocated_ratio, 0, 1, where + ".allocated_ratio"));
@@ -313,7 +318,8 @@ Result<FleetConfig> LoadFleetFile(const std::string& path) {
 
 std::vector<ProviderSpec> GenerateProviders(int count, double q_max, double q_min) {
   std::vector<ProviderSpec> out;
-  const int width = std::max<int>(3, static_cast<int>(std::to_string(std::max(count - 1, 0)).size()));
+  const int width =
+      std::max<int>(3, static_cast<int>(std::to_string(std::max(count - 1, 0)).size()));
   for (int i = 0; i < count; ++i) {
     ProviderSpec p;
     std::string n = std::to_string(i);
@@ -335,11 +341,14 @@ FleetConfig DefaultFleet() {
 }
 
 Status ValidateFleet(const FleetConfig& c) {
-  if (!InRange(c.time_scale, 1e-3, 1e4)) return Status::InvalidArgument("time_scale must be in [0.001, 10000]");
+  if (!InRange(c.time_scale, 1e-3, 1e4))
+    return Status::InvalidArgument("time_scale must be in [0.001, 10000]");
   if (!InRange(c.job_rate, 1e-6, kMaxJobRate)) {
-    return Status::InvalidArgument("job_rate must be in (0, " + std::to_string(int(kMaxJobRate)) + "]");
+    return Status::InvalidArgument("job_rate must be in (0, " + std::to_string(int(kMaxJobRate)) +
+                                   "]");
   }
-  if (c.outage_period_ms < 1000) return Status::InvalidArgument("outage_period must be at least 1s");
+  if (c.outage_period_ms < 1000)
+    return Status::InvalidArgument("outage_period must be at least 1s");
   if (c.providers.empty()) return Status::InvalidArgument("fleet has no providers");
   if (c.providers.size() > static_cast<size_t>(kMaxProviders)) {
     return Status::InvalidArgument("at most " + std::to_string(kMaxProviders) + " providers");
@@ -351,7 +360,8 @@ Status ValidateFleet(const FleetConfig& c) {
   }
   std::sort(ids.begin(), ids.end());
   auto dup = std::adjacent_find(ids.begin(), ids.end());
-  if (dup != ids.end()) return Status::InvalidArgument("duplicate provider id \"" + std::string(*dup) + "\"");
+  if (dup != ids.end())
+    return Status::InvalidArgument("duplicate provider id \"" + std::string(*dup) + "\"");
   return Status::Ok();
 }
 
@@ -392,7 +402,8 @@ Fleet::Fleet(FleetConfig config) : config_(std::move(config)) {
     // Golden-ratio phases spread outages over the period so providers are not
     // all down together (which would look like a correlated regional failure).
     double phase = std::fmod(static_cast<double>(i) * kGolden, 1.0);
-    p.outage_offset_ms = static_cast<int64_t>(phase * static_cast<double>(config_.outage_period_ms));
+    p.outage_offset_ms =
+        static_cast<int64_t>(phase * static_cast<double>(config_.outage_period_ms));
     p.state.gpus.resize(spec.gpus);
     for (int g = 0; g < spec.gpus; ++g) p.state.gpus[g].uuid = GpuUuid(spec.id, g);
     p.state.cpu_seconds.resize(spec.cpus);
@@ -425,7 +436,8 @@ Params Fleet::ParamsAt(size_t i, int64_t sim_ms) const {
 
 bool Fleet::IsUpAt(size_t i, int64_t sim_ms) const {
   const int64_t period = config_.outage_period_ms;
-  const auto down_ms = static_cast<int64_t>(std::llround(ParamsAt(i, sim_ms).outage_ratio * period));
+  const auto down_ms =
+      static_cast<int64_t>(std::llround(ParamsAt(i, sim_ms).outage_ratio * period));
   if (down_ms <= 0) return true;
   int64_t phase = (sim_ms - providers_[i].outage_offset_ms) % period;
   if (phase < 0) phase += period;
@@ -471,14 +483,15 @@ void Fleet::StepSecond(size_t i, int64_t second_start_ms) {
 
 void Fleet::FinishJobs(Provider& p, const Params& params, int jobs) {
   for (int j = 0; j < jobs; ++j) {
-    p.state.response.Observe(kResponseBuckets, DrawLogNormal(p.rng, params.mean_response_s, kResponseSigma));
+    p.state.response.Observe(kResponseBuckets,
+                             DrawLogNormal(p.rng, params.mean_response_s, kResponseSigma));
     // Failures by accumulation too: the failed share never strays more than
     // half a job from failure_ratio, so the ratio is exact after a minute.
     p.fail_acc += params.failure_ratio;
     if (p.fail_acc < 1.0) {
       ++p.state.jobs_completed;
-      p.state.job_duration.Observe(kJobDurationBuckets,
-                                   DrawLogNormal(p.rng, params.mean_job_duration_s, kJobDurationSigma));
+      p.state.job_duration.Observe(
+          kJobDurationBuckets, DrawLogNormal(p.rng, params.mean_job_duration_s, kJobDurationSigma));
       continue;
     }
     p.fail_acc -= 1.0;
@@ -498,11 +511,13 @@ void Fleet::DrawGauges(Provider& p, const Params& params, const ProviderSpec& sp
   for (int g = 0; g < n; ++g) {
     // Symmetric offsets across GPUs keep the provider's mean at the target.
     double offset = n > 1 ? kGpuUtilSpread * (2.0 * g / (n - 1) - 1.0) : 0.0;
-    double util = std::clamp(params.gpu_util_percent + offset + DrawNormal(p.rng, kGpuUtilNoise), 0.0, 100.0);
+    double util =
+        std::clamp(params.gpu_util_percent + offset + DrawNormal(p.rng, kGpuUtilNoise), 0.0, 100.0);
     s.gpus[g].util_percent = util;
     s.gpus[g].fb_used_mib = std::round(fb_total * (0.15 + 0.75 * util / 100));
   }
-  double used = std::clamp(0.25 + 0.5 * params.allocated_ratio + DrawNormal(p.rng, 0.01), 0.0, 0.99);
+  double used =
+      std::clamp(0.25 + 0.5 * params.allocated_ratio + DrawNormal(p.rng, 0.01), 0.0, 0.99);
   s.memory_available_bytes = std::round(s.memory_total_bytes * (1 - used));
 }
 
@@ -522,7 +537,8 @@ void Fleet::AccrueCounters(Provider& p, const Params& params) {
     cpu[2] += system;
     cpu[3] += iowait;
   }
-  double rx = kNetworkBytesPerBusyGpu * params.gpus_allocated * load * (1 + DrawNormal(p.rng, 0.05));
+  double rx =
+      kNetworkBytesPerBusyGpu * params.gpus_allocated * load * (1 + DrawNormal(p.rng, 0.05));
   s.network_receive_bytes += std::max(0.0, std::round(rx));
   s.disk_io_time_seconds += 0.05 + 0.30 * load;
 }

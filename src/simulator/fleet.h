@@ -85,7 +85,7 @@ Params DeriveParams(double quality, int gpus, const Overrides& overrides = {});
 
 inline constexpr std::array<std::string_view, 4> kFailureReasons = {"timeout", "oom", "hardware",
                                                                     "preempted"};
-inline constexpr std::array<double, 9> kJobDurationBuckets = {30,  60,   120,  300, 600,
+inline constexpr std::array<double, 9> kJobDurationBuckets = {30,  60,   120,  300,  600,
                                                               900, 1800, 3600, 1e300};
 inline constexpr std::array<double, 8> kResponseBuckets = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 1e300};
 
@@ -176,8 +176,8 @@ class Fleet {
     ProviderState state;
     SplitMixRng rng;
     int64_t outage_offset_ms = 0;
-    double job_acc = 0;                                  // fractional jobs carried over
-    double fail_acc = 0.5;                               // rounds failures to nearest
+    double job_acc = 0;     // fractional jobs carried over
+    double fail_acc = 0.5;  // rounds failures to nearest
     std::array<double, kFailureReasons.size()> reason_deficit{};
   };
 

@@ -82,10 +82,14 @@ bool ParseNumber(const std::string& text, T* out) {
 
 // Applies one flag; returns an error message or "".
 std::string ApplyFlag(const std::string& name, const std::string& value, Flags* f) {
-  if (name == "web.listen-address") f->listen_address = value;
-  else if (name == "web.external-address") f->external_address = value;
-  else if (name == "config.file") f->config_file = value;
-  else if (name == "log.level") f->log_level = value;
+  if (name == "web.listen-address")
+    f->listen_address = value;
+  else if (name == "web.external-address")
+    f->external_address = value;
+  else if (name == "config.file")
+    f->config_file = value;
+  else if (name == "log.level")
+    f->log_level = value;
   else if (name == "providers") {
     int n = 0;
     if (!ParseNumber(value, &n) || n < 1 || n > 100'000) return "--providers must be 1..100000";
@@ -146,7 +150,8 @@ std::optional<HostPort> ParseHostPort(const std::string& text) {
     hp.host = hp.host.substr(1, hp.host.size() - 2);
   }
   if (hp.host.empty()) hp.host = "0.0.0.0";
-  if (!ParseNumber(text.substr(colon + 1), &hp.port) || hp.port < 0 || hp.port > 65535) return std::nullopt;
+  if (!ParseNumber(text.substr(colon + 1), &hp.port) || hp.port < 0 || hp.port > 65535)
+    return std::nullopt;
   return hp;
 }
 
@@ -231,18 +236,21 @@ class LiveFleet {
   uint64_t scrapes_ = 0;
 };
 
-void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound, const std::string& external) {
+void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound,
+           const std::string& external) {
   svr.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("OK\n", "text/plain");
   });
   svr.Get("/metrics", [&live](const httplib::Request&, httplib::Response& res) {
     res.set_content(live.FleetPage(), std::string(kTextContentType).c_str());
   });
-  svr.Get(R"(/providers/([^/]+)/metrics)", [&live](const httplib::Request& req, httplib::Response& res) {
-    LiveFleet::Page page = live.ProviderPage(req.matches[1]);
-    res.status = page.status;
-    res.set_content(page.body, page.status == 200 ? std::string(kTextContentType).c_str() : "text/plain");
-  });
+  svr.Get(R"(/providers/([^/]+)/metrics)",
+          [&live](const httplib::Request& req, httplib::Response& res) {
+            LiveFleet::Page page = live.ProviderPage(req.matches[1]);
+            res.status = page.status;
+            res.set_content(page.body, page.status == 200 ? std::string(kTextContentType).c_str()
+                                                          : "text/plain");
+          });
   svr.Get("/truth", [&live](const httplib::Request&, httplib::Response& res) {
     res.set_content(live.Truth(), "application/json");
   });
@@ -251,8 +259,9 @@ void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound, const s
     // caller (Prometheus) used.
     std::string target = external;
     if (target.empty()) {
-      target = IsWildcard(bound.host) && req.has_header("Host") ? req.get_header_value("Host")
-                                                                 : JoinHostPort(bound.host, bound.port);
+      target = IsWildcard(bound.host) && req.has_header("Host")
+                   ? req.get_header_value("Host")
+                   : JoinHostPort(bound.host, bound.port);
     }
     res.set_content(live.Discovery(target), "application/json");
   });
@@ -282,7 +291,8 @@ int Run(int argc, char** argv) {
   log.set_level(level);
   auto hp = ParseHostPort(flags.listen_address);
   if (!hp) {
-    log.Error("bad flags", {{"err", "--web.listen-address must be host:port"}, {"value", flags.listen_address}});
+    log.Error("bad flags",
+              {{"err", "--web.listen-address must be host:port"}, {"value", flags.listen_address}});
     return 1;
   }
   auto config = BuildFleetConfig(flags);

@@ -101,14 +101,22 @@ struct WindowStore::SeriesState {
 
 std::string_view AppendResultReason(AppendResult r) {
   switch (r) {
-    case AppendResult::kAccepted: return "accepted";
-    case AppendResult::kBaseline: return "counter_baseline";
-    case AppendResult::kDuplicate: return "duplicate";
-    case AppendResult::kOutOfOrder: return "out_of_order";
-    case AppendResult::kTooOld: return "too_old";
-    case AppendResult::kTooFarInFuture: return "too_far_in_future";
-    case AppendResult::kStaleMarker: return "stale_marker";
-    case AppendResult::kInvalidValue: return "invalid_value";
+    case AppendResult::kAccepted:
+      return "accepted";
+    case AppendResult::kBaseline:
+      return "counter_baseline";
+    case AppendResult::kDuplicate:
+      return "duplicate";
+    case AppendResult::kOutOfOrder:
+      return "out_of_order";
+    case AppendResult::kTooOld:
+      return "too_old";
+    case AppendResult::kTooFarInFuture:
+      return "too_far_in_future";
+    case AppendResult::kStaleMarker:
+      return "stale_marker";
+    case AppendResult::kInvalidValue:
+      return "invalid_value";
   }
   return "unknown";
 }
@@ -200,10 +208,17 @@ AppendResult WindowStore::AppendLocked(SeriesRef ref, int64_t ts, double value, 
     int pos = ring.cursor.Advance(slot, n, [&ring](int p) { ring.Clear(p); });
     if (pos < 0) return AppendResult::kTooOld;
     switch (series.role) {
-      case route::Role::kBucket: ring.buckets[pos * ring.upper_bounds.size() + bucket] += amount; break;
-      case route::Role::kSum: ring.sum[pos] += amount; break;
-      case route::Role::kCount: ring.count[pos] += amount; break;
-      case route::Role::kValue: break;
+      case route::Role::kBucket:
+        ring.buckets[pos * ring.upper_bounds.size() + bucket] += amount;
+        break;
+      case route::Role::kSum:
+        ring.sum[pos] += amount;
+        break;
+      case route::Role::kCount:
+        ring.count[pos] += amount;
+        break;
+      case route::Role::kValue:
+        break;
     }
     return AppendResult::kAccepted;
   }
@@ -290,7 +305,8 @@ size_t WindowStore::window_bytes() const {
     for (const auto& r : p->histograms) {
       if (r) {
         bytes += (r->sum.capacity() + r->count.capacity() + r->buckets.capacity() +
-                  r->upper_bounds.capacity()) * sizeof(double);
+                  r->upper_bounds.capacity()) *
+                 sizeof(double);
       }
     }
   }

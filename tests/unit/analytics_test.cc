@@ -26,13 +26,14 @@ windows::HistogramView Hist(std::vector<double> bounds, std::vector<double> buck
 TEST(Facts, FractionAtOrBelowInterpolatesLikeHistogramQuantile) {
   auto h = Hist({10, 20, kInf}, {4, 8, 10}, 100);
   EXPECT_DOUBLE_EQ(*FractionAtOrBelow(h, 10), 0.4);
-  EXPECT_DOUBLE_EQ(*FractionAtOrBelow(h, 5), 0.2);    // half of the first bucket [0, 10]
+  EXPECT_DOUBLE_EQ(*FractionAtOrBelow(h, 5), 0.2);  // half of the first bucket [0, 10]
   EXPECT_DOUBLE_EQ(*FractionAtOrBelow(h, 15), 0.6);
   EXPECT_DOUBLE_EQ(*FractionAtOrBelow(h, 1000), 0.8);  // beyond the last finite bound
   EXPECT_FALSE(FractionAtOrBelow(windows::HistogramView{}, 1).has_value());
 }
 
-windows::ProviderView View(const std::string& id, int slots, double up, double completed, double failed) {
+windows::ProviderView View(const std::string& id, int slots, double up, double completed,
+                           double failed) {
   windows::ProviderView v;
   v.id = id;
   v.slots = slots;
@@ -78,7 +79,8 @@ TEST(Performance, EachComponentHasItsFormula) {
   EXPECT_DOUBLE_EQ(comp(PerfComponent::kResponseTime), 0.5);
   EXPECT_DOUBLE_EQ(comp(PerfComponent::kSlaCompliance), 0.7);
   EXPECT_NEAR(comp(PerfComponent::kErrorRate), 0.5, 1e-12);  // 5% of a 10% budget
-  double expected = 100 * (0.25 * 0.95 + 0.20 * 0.8 + 0.20 * 0.9 + 0.15 * 0.5 + 0.12 * 0.7 + 0.08 * 0.5);
+  double expected =
+      100 * (0.25 * 0.95 + 0.20 * 0.8 + 0.20 * 0.9 + 0.15 * 0.5 + 0.12 * 0.7 + 0.08 * 0.5);
   EXPECT_NEAR(*r.score, expected, 1e-9);
   EXPECT_DOUBLE_EQ(r.coverage, 1.0);
   EXPECT_DOUBLE_EQ(r.confidence, 1.0);
@@ -169,9 +171,9 @@ TEST(Tiers, ThresholdsAndHysteresis) {
   EXPECT_EQ(NextTierLevel(std::nullopt, 10, t), 0);
   EXPECT_EQ(NextTierLevel(4, 93.5, t), 4);  // inside the margin: stays platinum
   EXPECT_EQ(NextTierLevel(4, 92.9, t), 3);
-  EXPECT_EQ(NextTierLevel(4, 60, t), 0);    // a big fall goes all the way
-  EXPECT_EQ(NextTierLevel(2, 85, t), 3);    // promotion at the threshold
-  EXPECT_EQ(NextTierLevel(3, 74, t), 2);    // below gold-2 but within silver's margin
+  EXPECT_EQ(NextTierLevel(4, 60, t), 0);  // a big fall goes all the way
+  EXPECT_EQ(NextTierLevel(2, 85, t), 3);  // promotion at the threshold
+  EXPECT_EQ(NextTierLevel(3, 74, t), 2);  // below gold-2 but within silver's margin
   TierTracker tracker(t);
   EXPECT_EQ(tracker.Update("p", 95.5), 4);
   EXPECT_EQ(tracker.Update("p", 94.0), 4);

@@ -37,11 +37,16 @@ TEST(Render, ScoredAndUnscoredProviders) {
   board.providers = {a, b};
   board.providers_per_tier[3] = 1;
   std::string text = RenderScoreboard(board);
-  EXPECT_NE(text.find("depin_provider_performance_score{provider=\"p-a\"} 90\n"), std::string::npos);
-  EXPECT_NE(text.find("depin_provider_score_component{component=\"completion_rate\",provider=\"p-a\"} 0.95\n"),
+  EXPECT_NE(text.find("depin_provider_performance_score{provider=\"p-a\"} 90\n"),
             std::string::npos);
-  EXPECT_NE(text.find("depin_provider_tier{provider=\"p-a\",tier=\"gold\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("depin_provider_tier{provider=\"p-a\",tier=\"platinum\"} 0\n"), std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "depin_provider_score_component{component=\"completion_rate\",provider=\"p-a\"} 0.95\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("depin_provider_tier{provider=\"p-a\",tier=\"gold\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("depin_provider_tier{provider=\"p-a\",tier=\"platinum\"} 0\n"),
+            std::string::npos);
   EXPECT_NE(text.find("depin_provider_tier_level{provider=\"p-a\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("depin_provider_confidence{provider=\"p-b\"} 0\n"), std::string::npos);
   EXPECT_EQ(text.find("depin_provider_rank{provider=\"p-b\"}"), std::string::npos);

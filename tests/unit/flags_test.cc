@@ -8,7 +8,8 @@ namespace depin {
 namespace {
 
 TEST(Flags, BothSpellingsAndErrors) {
-  auto f = app::ParseFlags({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1", "--check-config"});
+  auto f = app::ParseFlags(
+      {"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1", "--check-config"});
   ASSERT_TRUE(f.ok()) << f.status().message();
   EXPECT_EQ(f->config_file, "a.yml");
   EXPECT_EQ(f->listen_address, "127.0.0.1:1");

@@ -64,7 +64,8 @@ prometheus::TimeSeries Series(const Labels& labels) {
 
 TEST(Decode, LabelValidation) {
   LabelLimits lim;
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "a"}}).labels(), lim), LabelProblem::kOk);
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "a"}}).labels(), lim),
+            LabelProblem::kOk);
   EXPECT_EQ(ValidateLabels(Series({{"provider", "a"}, {"__name__", "up"}}).labels(), lim),
             LabelProblem::kUnsortedLabels);
   EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1"}, {"a", "2"}}).labels(), lim),
@@ -154,7 +155,8 @@ TEST_F(IngesterTest, AnswersPerTheSpec) {
   std::string good = Compress(req);
   EXPECT_EQ(Write(good, "text/plain").http_status, 415);
   EXPECT_EQ(Write(good, "application/x-protobuf", "gzip").http_status, 415);
-  EXPECT_EQ(Write(good, "application/x-protobuf;proto=io.prometheus.write.v2.Request").http_status, 415);
+  EXPECT_EQ(Write(good, "application/x-protobuf;proto=io.prometheus.write.v2.Request").http_status,
+            415);
   EXPECT_EQ(Write(good, "application/x-protobuf;proto=prometheus.WriteRequest").http_status, 204);
   EXPECT_EQ(Write("not snappy at all").http_status, 400);
   std::string garbage = "\xff\xff\xff\xff\xff\xff\xff\xff";

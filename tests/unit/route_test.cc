@@ -25,40 +25,50 @@ TEST(Router, MapsContractSeriesToSignals) {
   EXPECT_EQ(bucket.signal, Signal::kJobDuration);
   EXPECT_EQ(bucket.role, Role::kBucket);
   EXPECT_TRUE(std::isinf(bucket.le));
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "depin_job_duration_seconds_sum"}, {"provider", "p"}})).role,
-            Role::kSum);
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "depin_job_duration_seconds_bucket"}, {"provider", "p"}})).verdict,
+  EXPECT_EQ(
+      r.RouteSeries(L({{"__name__", "depin_job_duration_seconds_sum"}, {"provider", "p"}})).role,
+      Role::kSum);
+  EXPECT_EQ(r.RouteSeries(L({{"__name__", "depin_job_duration_seconds_bucket"}, {"provider", "p"}}))
+                .verdict,
             Verdict::kInvalidHistogram);
 }
 
 TEST(Router, MatchersAndOutOfContract) {
   Router r(DefaultConfig());
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "node_cpu_seconds_total"}, {"mode", "idle"}, {"provider", "p"}}))
+  EXPECT_EQ(r.RouteSeries(
+                 L({{"__name__", "node_cpu_seconds_total"}, {"mode", "idle"}, {"provider", "p"}}))
                 .signal,
             Signal::kCpuIdle);
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "node_cpu_seconds_total"}, {"mode", "user"}, {"provider", "p"}}))
+  EXPECT_EQ(r.RouteSeries(
+                 L({{"__name__", "node_cpu_seconds_total"}, {"mode", "user"}, {"provider", "p"}}))
                 .verdict,
             Verdict::kNotInContract);
   EXPECT_EQ(r.RouteSeries(L({{"__name__", "something_else"}, {"provider", "p"}})).verdict,
             Verdict::kNotInContract);
   EXPECT_FALSE(r.MayRoute("something_else"));
   EXPECT_TRUE(r.MayRoute("depin_provider_response_seconds_count"));
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "up"}, {"instance", "x"}})).verdict, Verdict::kMissingProvider);
+  EXPECT_EQ(r.RouteSeries(L({{"__name__", "up"}, {"instance", "x"}})).verdict,
+            Verdict::kMissingProvider);
 }
 
 TEST(Router, ProviderLabelAndRewriteAreConfigurable) {
-  auto c = ParseConfig(R"(provider: {label: instance, regex: "([^:]+):\\d+", replacement: "node-$1"})");
+  auto c =
+      ParseConfig(R"(provider: {label: instance, regex: "([^:]+):\\d+", replacement: "node-$1"})");
   ASSERT_TRUE(c.ok()) << c.status().message();
   Router r(c.value());
-  EXPECT_EQ(r.RouteSeries(L({{"__name__", "up"}, {"instance", "gpu7:9100"}})).provider, "node-gpu7");
+  EXPECT_EQ(r.RouteSeries(L({{"__name__", "up"}, {"instance", "gpu7:9100"}})).provider,
+            "node-gpu7");
   // No match: the value is kept, as Prometheus relabelling does.
   EXPECT_EQ(r.RouteSeries(L({{"__name__", "up"}, {"instance", "plain"}})).provider, "plain");
 }
 
 TEST(Router, InfoSeriesCarryAttributes) {
   Router r(DefaultConfig());
-  Route info = r.RouteSeries(L({{"__name__", "depin_provider_info"}, {"gpu_model", "H100"},
-                                {"provider", "p"}, {"region", "eu"}, {"zone", "z"}}));
+  Route info = r.RouteSeries(L({{"__name__", "depin_provider_info"},
+                                {"gpu_model", "H100"},
+                                {"provider", "p"},
+                                {"region", "eu"},
+                                {"zone", "z"}}));
   ASSERT_EQ(info.attributes.size(), 2u);
   EXPECT_EQ(info.attributes[0], (std::pair<std::string, std::string>{"region", "eu"}));
 }

@@ -31,9 +31,12 @@ FleetConfig Spread(int n, double job_rate = 1.0) {
 
 // Every counter-like value of a provider, flattened, for monotonicity checks.
 std::vector<double> CounterValues(const ProviderState& s) {
-  std::vector<double> v = {static_cast<double>(s.jobs_completed), s.job_duration.sum,
-                           static_cast<double>(s.job_duration.count), s.response.sum,
-                           static_cast<double>(s.response.count), s.network_receive_bytes,
+  std::vector<double> v = {static_cast<double>(s.jobs_completed),
+                           s.job_duration.sum,
+                           static_cast<double>(s.job_duration.count),
+                           s.response.sum,
+                           static_cast<double>(s.response.count),
+                           s.network_receive_bytes,
                            s.disk_io_time_seconds};
   for (auto f : s.jobs_failed) v.push_back(static_cast<double>(f));
   for (auto c : s.job_duration.counts) v.push_back(static_cast<double>(c));
@@ -80,8 +83,8 @@ TEST(SimulatorParams, MonotoneInQuality) {
     EXPECT_LT(p.mean_job_duration_s, prev.mean_job_duration_s);
     EXPECT_GT(p.gpu_util_percent, prev.gpu_util_percent);
     EXPECT_LE(p.price_per_gpu_hour, prev.price_per_gpu_hour);
-    EXPECT_LE(p.outage_ratio, prev.outage_ratio);          // uptime not worse
-    EXPECT_LE(p.gpus_allocated, prev.gpus_allocated);      // spare capacity not worse
+    EXPECT_LE(p.outage_ratio, prev.outage_ratio);      // uptime not worse
+    EXPECT_LE(p.gpus_allocated, prev.gpus_allocated);  // spare capacity not worse
     EXPECT_GE(p.failure_ratio, 0);
     EXPECT_LE(p.gpu_util_percent, 100);
     prev = p;
@@ -124,7 +127,8 @@ TEST(SimulatorFleet, FailureRatioWithinOnePointAfterOneMinute) {
   Fleet fleet = MakeFleet(c);
   fleet.AdvanceTo(60'000);
   for (size_t i = 0; i < fleet.size(); ++i) {
-    EXPECT_NEAR(Observed(fleet.state(i)), fleet.ParamsAt(i, 60'000).failure_ratio, 0.01) << fleet.spec(i).id;
+    EXPECT_NEAR(Observed(fleet.state(i)), fleet.ParamsAt(i, 60'000).failure_ratio, 0.01)
+        << fleet.spec(i).id;
   }
 }
 
@@ -155,7 +159,8 @@ TEST(SimulatorFleet, FailureReasonsFollowTheirMix) {
   ASSERT_GT(failed, 100);
   const double expect[] = {0.40, 0.25, 0.20, 0.15};
   for (size_t r = 0; r < kFailureReasons.size(); ++r) {
-    EXPECT_NEAR(static_cast<double>(s.jobs_failed[r]) / failed, expect[r], 0.01) << kFailureReasons[r];
+    EXPECT_NEAR(static_cast<double>(s.jobs_failed[r]) / failed, expect[r], 0.01)
+        << kFailureReasons[r];
   }
 }
 
@@ -169,7 +174,8 @@ TEST(SimulatorFleet, CountersNeverDecrease) {
     fleet.AdvanceTo(t);
     for (size_t i = 0; i < fleet.size(); ++i) {
       std::vector<double> now = CounterValues(fleet.state(i));
-      for (size_t k = 0; k < now.size(); ++k) ASSERT_GE(now[k], prev[i][k]) << "value " << k << " t=" << t;
+      for (size_t k = 0; k < now.size(); ++k)
+        ASSERT_GE(now[k], prev[i][k]) << "value " << k << " t=" << t;
       prev[i] = now;
     }
   }
@@ -181,7 +187,8 @@ TEST(SimulatorFleet, StateDependsOnlyOnSimulatedSecond) {
   a.AdvanceTo(90'500);
   for (int64_t t = 333; t <= 90'500; t += 333) b.AdvanceTo(t);
   b.AdvanceTo(90'500);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(RenderProviderMetrics(a, i), RenderProviderMetrics(b, i));
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(RenderProviderMetrics(a, i), RenderProviderMetrics(b, i));
 }
 
 TEST(SimulatorFleet, SeedChangesDrawsNotCounts) {
@@ -320,11 +327,13 @@ void CheckWellFormed(const std::string& page, bool provider_label) {
     std::string family = l.name;
     for (std::string suffix : {"_bucket", "_sum", "_count"}) {
       std::string base = l.name.substr(0, l.name.size() - std::min(l.name.size(), suffix.size()));
-      if (l.name.ends_with(suffix) && types.count(base) && types[base] == "histogram") family = base;
+      if (l.name.ends_with(suffix) && types.count(base) && types[base] == "histogram")
+        family = base;
     }
     EXPECT_TRUE(types.count(family)) << "no TYPE for " << l.name;
     EXPECT_TRUE(helps.count(family)) << "no HELP for " << l.name;
-    EXPECT_EQ(l.labels.find("provider=\"") != std::string::npos, provider_label) << l.name << l.labels;
+    EXPECT_EQ(l.labels.find("provider=\"") != std::string::npos, provider_label)
+        << l.name << l.labels;
     EXPECT_TRUE(std::isfinite(l.value)) << l.name;
   }
 }
@@ -334,11 +343,12 @@ TEST(SimulatorExposition, PagesAreWellFormed) {
   fleet.AdvanceTo(30'000);
   const std::string one = RenderProviderMetrics(fleet, 0);
   CheckWellFormed(one, false);
-  for (std::string family : {"depin_jobs_completed_total", "depin_jobs_failed_total", "DCGM_FI_DEV_GPU_UTIL",
-                             "DCGM_FI_DEV_FB_USED", "depin_provider_gpus_total", "depin_provider_gpus_allocated",
-                             "depin_provider_price_per_gpu_hour", "depin_provider_info", "node_cpu_seconds_total",
-                             "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes",
-                             "node_network_receive_bytes_total", "node_disk_io_time_seconds_total"}) {
+  for (std::string family :
+       {"depin_jobs_completed_total", "depin_jobs_failed_total", "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_FB_USED", "depin_provider_gpus_total", "depin_provider_gpus_allocated",
+        "depin_provider_price_per_gpu_hour", "depin_provider_info", "node_cpu_seconds_total",
+        "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes",
+        "node_network_receive_bytes_total", "node_disk_io_time_seconds_total"}) {
     EXPECT_NE(one.find("# TYPE " + family + " "), std::string::npos) << family;
   }
   EXPECT_NE(one.find("depin_jobs_failed_total{reason=\"oom\"}"), std::string::npos);
@@ -367,8 +377,9 @@ TEST(SimulatorExposition, TruthAndDiscovery) {
   const std::string truth = RenderTruthJson(fleet, 1700000000.5);
   EXPECT_NE(truth.find("\"order\":[\"p-000\",\"p-001\",\"p-002\"]"), std::string::npos) << truth;
   EXPECT_NE(truth.find("\"id\":\"p-000\",\"quality\":1,"), std::string::npos) << truth;
-  for (std::string key : {"failure_ratio", "mean_response_seconds", "mean_job_duration_seconds", "uptime_ratio",
-                          "price_per_gpu_hour", "gpus_total", "gpus_allocated", "region", "gpu_model"}) {
+  for (std::string key :
+       {"failure_ratio", "mean_response_seconds", "mean_job_duration_seconds", "uptime_ratio",
+        "price_per_gpu_hour", "gpus_total", "gpus_allocated", "region", "gpu_model"}) {
     EXPECT_NE(truth.find("\"" + key + "\":"), std::string::npos) << key;
   }
   EXPECT_NE(truth.find("\"expected_rank\":1,"), std::string::npos);
@@ -435,7 +446,8 @@ TEST(SimulatorConfig, RejectsBadInput) {
   for (const Case& c : cases) {
     auto r = ParseFleetYaml(c.yaml);
     ASSERT_FALSE(r.ok()) << c.yaml;
-    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << c.yaml << " -> " << r.status().message();
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos)
+        << c.yaml << " -> " << r.status().message();
   }
 }
 

@@ -12,8 +12,8 @@ namespace {
 constexpr int64_t kStep = 10'000;
 constexpr int64_t kT0 = 1'700'000'000'000 - (1'700'000'000'000 % kStep);
 
-route::Route MakeRoute(Signal s, std::string provider = "p1", route::Role role = route::Role::kValue,
-                       double le = 0) {
+route::Route MakeRoute(Signal s, std::string provider = "p1",
+                       route::Role role = route::Role::kValue, double le = 0) {
   route::Route r;
   r.verdict = route::Verdict::kRouted;
   r.signal = s;
@@ -83,7 +83,8 @@ TEST_F(WindowStoreTest, StaleMarkersAndNonFiniteValuesAreNotStored) {
   EXPECT_FALSE(IsStaleMarker(std::nan("")));
   EXPECT_EQ(Append(g, kT0, stale), AppendResult::kStaleMarker);
   EXPECT_EQ(Append(g, kT0, std::numeric_limits<double>::infinity()), AppendResult::kInvalidValue);
-  EXPECT_EQ(Append(g, kT0 + 3'600'000 + WindowStore::kMaxFutureMs + 1, 1), AppendResult::kTooFarInFuture);
+  EXPECT_EQ(Append(g, kT0 + 3'600'000 + WindowStore::kMaxFutureMs + 1, 1),
+            AppendResult::kTooFarInFuture);
 }
 
 TEST_F(WindowStoreTest, HistogramBucketsAccumulateIncreases) {
@@ -93,8 +94,11 @@ TEST_F(WindowStoreTest, HistogramBucketsAccumulateIncreases) {
   auto b30 = Ref("b30", MakeRoute(Signal::kJobDuration, "p1", route::Role::kBucket, 30));
   auto cnt = Ref("cnt", MakeRoute(Signal::kJobDuration, "p1", route::Role::kCount));
   auto sum = Ref("sum", MakeRoute(Signal::kJobDuration, "p1", route::Role::kSum));
-  for (auto [ref, a, b] : {std::tuple{b30, 1.0, 3.0}, {b1, 2.0, 6.0}, {binf, 4.0, 10.0},
-                           {cnt, 4.0, 10.0}, {sum, 100.0, 400.0}}) {
+  for (auto [ref, a, b] : {std::tuple{b30, 1.0, 3.0},
+                           {b1, 2.0, 6.0},
+                           {binf, 4.0, 10.0},
+                           {cnt, 4.0, 10.0},
+                           {sum, 100.0, 400.0}}) {
     Append(ref, kT0, a);
     Append(ref, kT0 + 10'000, b);
   }
@@ -118,8 +122,10 @@ TEST(WindowStoreLimits, ProviderAndSeriesLimitsAreEnforced) {
   EXPECT_TRUE(batch.Resolve("a", MakeRoute(Signal::kUp, "p1")).ok());
   EXPECT_TRUE(batch.Resolve("b", MakeRoute(Signal::kGpuUtil, "p1")).ok());
   EXPECT_TRUE(batch.Resolve("a", MakeRoute(Signal::kUp, "p1")).ok());  // known series
-  EXPECT_EQ(batch.Resolve("c", MakeRoute(Signal::kPrice, "p1")).status().code(), Status::Code::kTooLarge);
-  EXPECT_EQ(batch.Resolve("d", MakeRoute(Signal::kUp, "p2")).status().code(), Status::Code::kTooLarge);
+  EXPECT_EQ(batch.Resolve("c", MakeRoute(Signal::kPrice, "p1")).status().code(),
+            Status::Code::kTooLarge);
+  EXPECT_EQ(batch.Resolve("d", MakeRoute(Signal::kUp, "p2")).status().code(),
+            Status::Code::kTooLarge);
 }
 
 }  // namespace
