@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/flags.h"
+#include "common/cli.h"
 #include "common/logger.h"
 #include "config/config.h"
 #include "evaluate/evaluator.h"
@@ -85,20 +86,14 @@ int main(int argc, char** argv) {
                 flags->config_file.empty() ? " (built-in defaults)" : "");
     return 0;
   }
-  auto address = depin::server::ParseListenAddress(flags->listen_address);
+  auto address = depin::cli::ParseHostPort(flags->listen_address);
   if (!address.ok()) {
     log.Error("invalid --web.listen-address", {{"err", address.status().message()}});
     return 2;
   }
 
-  // Signals are taken by sigwait in main; block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by sigwait in main; blocked before any thread starts.
+  sigset_t signals = depin::cli::BlockTerminationSignals(/*include_hup=*/true);
 
   auto registry = std::make_shared<prometheus::Registry>();
   prometheus::BuildGauge()
@@ -123,7 +118,7 @@ int main(int argc, char** argv) {
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
            {{"version", DEPIN_VERSION},
-            {"address", address->host + ":" + std::to_string(server.bound_port())},
+            {"address", depin::cli::JoinHostPort(address->host, server.bound_port())},
             {"config", flags->config_file.empty() ? "built-in defaults" : flags->config_file}});
 
   WaitForShutdown(signals, flags->config_file, evaluator, log);

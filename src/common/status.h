@@ -62,3 +62,10 @@ class Result {
 };
 
 }  // namespace depin
+
+// Returns the Status of `expr` from the enclosing function unless it is ok.
+#define DEPIN_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::depin::Status _depin_st = (expr);    \
+    if (!_depin_st.ok()) return _depin_st; \
+  } while (false)

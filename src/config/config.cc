@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "config/yaml_reader.h"
 
 namespace depin {
 namespace {
@@ -18,73 +19,10 @@ constexpr std::array<std::string_view, kRepCriterionCount> kRepNames = {
     "performance", "reliability", "cost", "availability", "speed"};
 constexpr std::array<std::string_view, 4> kTierKeys = {"bronze", "silver", "gold", "platinum"};
 
-// Walks one YAML mapping, rejecting keys nobody consumed.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
-
-  Status CheckMap() const {
-    if (!node_.IsMap()) return Status::InvalidArgument(path_ + ": expected a mapping");
-    return Status::Ok();
-  }
-  // Returns the child or an undefined node; remembers the key as known.
-  YAML::Node Get(std::string_view key) {
-    known_.emplace_back(key);
-    return node_[std::string(key)];
-  }
-  std::string Path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  Status CheckUnknown() const {
-    for (const auto& kv : node_) {
-      auto key = kv.first.as<std::string>();
-      bool found = false;
-      for (const auto& k : known_) found |= (k == key);
-      if (!found) return Status::InvalidArgument("unknown key \"" + Path(key) + "\"");
-    }
-    return Status::Ok();
-  }
-
- private:
-  const YAML::Node& node_;
-  std::string path_;
-  std::vector<std::string> known_;
-};
-
-Status ReadDuration(MapReader& r, std::string_view key, int64_t* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  auto d = ParseDuration(n.as<std::string>());
-  if (!d.ok()) return Status::InvalidArgument(r.Path(key) + ": " + d.status().message());
-  *out = d.value();
-  return Status::Ok();
-}
-
-template <typename T>
-Status ReadNumber(MapReader& r, std::string_view key, T* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  try {
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    return Status::InvalidArgument(r.Path(key) + ": expected a number");
-  }
-  return Status::Ok();
-}
-
-Status ReadString(MapReader& r, std::string_view key, std::string* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  if (!n.IsScalar()) return Status::InvalidArgument(r.Path(key) + ": expected a string");
-  *out = n.as<std::string>();
-  return Status::Ok();
-}
-
-#define DEPIN_RETURN_IF_ERROR(expr) \
-  do {                              \
-    Status _st = (expr);            \
-    if (!_st.ok()) return _st;      \
-  } while (false)
+using yaml::MapReader;
+using yaml::ReadDuration;
+using yaml::ReadNumber;
+using yaml::ReadString;
 
 template <size_t N>
 Status ReadWeights(MapReader& parent, const std::array<std::string_view, N>& names,
@@ -110,11 +48,7 @@ Status ApplyProvider(const YAML::Node& node, ProviderConfig* p) {
   DEPIN_RETURN_IF_ERROR(ReadString(r, "label", &p->label));
   DEPIN_RETURN_IF_ERROR(ReadString(r, "regex", &p->regex));
   DEPIN_RETURN_IF_ERROR(ReadString(r, "replacement", &p->replacement));
-  if (auto n = r.Get("info_labels")) {
-    if (!n.IsSequence()) return Status::InvalidArgument("provider.info_labels: expected a list");
-    p->info_labels.clear();
-    for (const auto& v : n) p->info_labels.push_back(v.as<std::string>());
-  }
+  DEPIN_RETURN_IF_ERROR(yaml::ReadStringList(r, "info_labels", &p->info_labels));
   DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   if (p->label.empty()) return Status::InvalidArgument("provider.label: must not be empty");
   try {
@@ -136,7 +70,7 @@ Status ApplySignals(const YAML::Node& node, std::array<SignalSource, kSignalCoun
     MapReader r(kv.second, "signals." + name);
     DEPIN_RETURN_IF_ERROR(r.CheckMap());
     src.enabled = true;
-    if (auto e = r.Get("enabled")) src.enabled = e.as<bool>();
+    DEPIN_RETURN_IF_ERROR(yaml::ReadBool(r, "enabled", &src.enabled));
     DEPIN_RETURN_IF_ERROR(ReadString(r, "metric", &src.metric));
     if (auto m = r.Get("match")) {
       if (!m.IsMap()) return Status::InvalidArgument(r.Path("match") + ": expected a mapping");

@@ -3,8 +3,6 @@
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
-#include <charconv>
-
 #include "common/clock.h"
 
 namespace depin::server {
@@ -18,25 +16,6 @@ void Reply(httplib::Response& res, int status, const std::string& message) {
 }
 
 }  // namespace
-
-Result<ListenAddress> ParseListenAddress(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("listen address \"" + text + "\" must be host:port");
-  }
-  ListenAddress a;
-  a.host = text.substr(0, colon);
-  if (a.host.size() >= 2 && a.host.front() == '[' && a.host.back() == ']') {
-    a.host = a.host.substr(1, a.host.size() - 2);
-  }
-  if (a.host.empty()) a.host = "0.0.0.0";
-  std::string_view port = std::string_view(text).substr(colon + 1);
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-  if (ec != std::errc() || ptr != port.data() + port.size() || a.port < 0 || a.port > 65535) {
-    return Status::InvalidArgument("listen address \"" + text + "\" has an invalid port");
-  }
-  return a;
-}
 
 HttpServer::HttpServer(ServerOptions options, ingest::Ingester& ingester,
                        exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
@@ -55,6 +34,7 @@ void HttpServer::Routes() {
   httplib::Server& s = *http_;
   s.set_payload_max_length(static_cast<size_t>(options_.max_body_bytes));
   s.set_keep_alive_max_count(1000);
+  s.set_socket_options(cli::SetListenSocketOptions);
 
   // Checked before the body is read: a wrong encoding (gzip, br) must never
   // be inflated by the HTTP layer, and an oversized body never buffered.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "common/cli.h"
 #include "common/logger.h"
 #include "common/status.h"
 #include "export/metrics_cache.h"
@@ -20,16 +21,8 @@ class Server;
 
 namespace depin::server {
 
-struct ListenAddress {
-  std::string host;
-  int port = 0;
-};
-
-// Parses "host:port", ":port" (all interfaces) or "[v6]:port".
-Result<ListenAddress> ParseListenAddress(const std::string& text);
-
 struct ServerOptions {
-  ListenAddress address;
+  cli::HostPort address;
   int64_t max_body_bytes = 16 << 20;
   std::string version;
 };

@@ -1,5 +1,7 @@
 #include "simulator/exposition.h"
 
+#include "export/text_writer.h"
+
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
@@ -32,17 +34,17 @@ class PageWriter {
     out_.append(name);
     bool first = true;
     auto add = [&](std::string_view k, std::string_view v) {
-      out_.append(first ? "{" : ",")
-          .append(k)
-          .append("=\"")
-          .append(EscapeLabelValue(v))
-          .append("\"");
+      out_.append(first ? "{" : ",").append(k).append("=\"");
+      exposition::AppendEscaped(&out_, v);
+      out_.append("\"");
       first = false;
     };
     if (!provider_.empty()) add("provider", provider_);
     for (const auto& [k, v] : labels) add(k, v);
     if (!first) out_.append("}");
-    out_.append(" ").append(FormatValue(value)).append("\n");
+    out_.append(" ");
+    exposition::AppendValue(&out_, value);
+    out_.append("\n");
   }
 
  private:
@@ -253,27 +255,8 @@ std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
 }  // namespace
 
 std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  // Shortest text that reads back to the same double.
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
-}
-
-std::string EscapeLabelValue(std::string_view v) {
   std::string out;
-  out.reserve(v.size());
-  for (char ch : v) {
-    if (ch == '\\')
-      out += "\\\\";
-    else if (ch == '"')
-      out += "\\\"";
-    else if (ch == '\n')
-      out += "\\n";
-    else
-      out += ch;
-  }
+  exposition::AppendValue(&out, v);
   return out;
 }
 

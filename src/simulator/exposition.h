@@ -34,7 +34,6 @@ std::string RenderTruthJson(const Fleet& fleet, double unix_seconds);
 
 // Exposed for tests.
 std::string FormatValue(double v);
-std::string EscapeLabelValue(std::string_view v);
 std::string EscapeJson(std::string_view v);
 
 }  // namespace depin::sim

@@ -10,15 +10,10 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "config/yaml_reader.h"
 
 namespace depin::sim {
 namespace {
-
-#define SIM_RETURN_IF_ERROR(expr) \
-  do {                            \
-    Status _st = (expr);          \
-    if (!_st.ok()) return _st;    \
-  } while (false)
 
 constexpr std::array<std::string_view, 3> kRegions = {"eu-west", "us-east", "ap-south"};
 constexpr std::array<std::string_view, 3> kGpuModels = {"A100", "H100", "L40S"};
@@ -39,91 +34,25 @@ constexpr double kOutageQuality = 0.6;
 
 // ---- YAML ---------------------------------------------------------------
 
-// Walks one YAML mapping, rejecting keys nobody consumed.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
-
-  Status CheckMap() const {
-    if (!node_.IsMap()) return Status::InvalidArgument(Where() + "expected a mapping");
-    return Status::Ok();
-  }
-  YAML::Node Get(std::string_view key) {
-    known_.emplace_back(key);
-    return node_[std::string(key)];
-  }
-  std::string Path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  Status CheckUnknown() const {
-    for (const auto& kv : node_) {
-      auto key = kv.first.as<std::string>();
-      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
-        return Status::InvalidArgument("unknown key \"" + Path(key) + "\"");
-      }
-    }
-    return Status::Ok();
-  }
-
- private:
-  std::string Where() const { return path_.empty() ? "" : path_ + ": "; }
-  YAML::Node node_;  // a handle: held by value, callers often pass temporaries
-  std::string path_;
-  std::vector<std::string> known_;
-};
-
-template <typename T>
-Status ReadNumber(MapReader& r, std::string_view key, T* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  try {
-    if (!n.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    return Status::InvalidArgument(r.Path(key) + ": expected a number");
-  }
-  return Status::Ok();
-}
-
-Status ReadOptional(MapReader& r, std::string_view key, std::optional<double>* out) {
-  double v = 0;
-  if (!r.Get(key)) return Status::Ok();
-  SIM_RETURN_IF_ERROR(ReadNumber(r, key, &v));
-  *out = v;
-  return Status::Ok();
-}
-
-Status ReadString(MapReader& r, std::string_view key, std::string* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  if (!n.IsScalar()) return Status::InvalidArgument(r.Path(key) + ": expected a string");
-  *out = n.as<std::string>();
-  return Status::Ok();
-}
-
-Status ReadDuration(MapReader& r, std::string_view key, int64_t* out) {
-  auto n = r.Get(key);
-  if (!n) return Status::Ok();
-  if (!n.IsScalar()) return Status::InvalidArgument(r.Path(key) + ": expected a duration");
-  auto d = ParseDuration(n.as<std::string>());
-  if (!d.ok()) return Status::InvalidArgument(r.Path(key) + ": " + d.status().message());
-  *out = d.value();
-  return Status::Ok();
-}
+using yaml::MapReader;
+using yaml::ReadDuration;
+using yaml::ReadNumber;
+using yaml::ReadOptional;
+using yaml::ReadString;
 
 Status ParseDegrade(const YAML::Node& node, const std::string& path, std::vector<Degrade>* out) {
   if (!node.IsSequence()) return Status::InvalidArgument(path + ": expected a list");
   for (size_t i = 0; i < node.size(); ++i) {
     MapReader r(node[i], path + "[" + std::to_string(i) + "]");
-    SIM_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
     Degrade d;
     if (!r.Get("at") || !r.Get("quality")) {
       return Status::InvalidArgument(path + "[" + std::to_string(i) +
                                      "]: needs both \"at\" and \"quality\"");
     }
-    SIM_RETURN_IF_ERROR(ReadDuration(r, "at", &d.at_ms));
-    SIM_RETURN_IF_ERROR(ReadNumber(r, "quality", &d.quality));
-    SIM_RETURN_IF_ERROR(r.CheckUnknown());
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "at", &d.at_ms));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "quality", &d.quality));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
     out->push_back(d);
   }
   std::stable_sort(out->begin(), out->end(),
@@ -133,37 +62,37 @@ Status ParseDegrade(const YAML::Node& node, const std::string& path, std::vector
 
 Status ParseProvider(const YAML::Node& node, const std::string& path, ProviderSpec* p) {
   MapReader r(node, path);
-  SIM_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
   if (!r.Get("id")) return Status::InvalidArgument(path + ": missing \"id\"");
   if (!r.Get("quality")) return Status::InvalidArgument(path + ": missing \"quality\"");
-  SIM_RETURN_IF_ERROR(ReadString(r, "id", &p->id));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "quality", &p->quality));
-  SIM_RETURN_IF_ERROR(ReadString(r, "region", &p->region));
-  SIM_RETURN_IF_ERROR(ReadString(r, "gpu_model", &p->gpu_model));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "gpus", &p->gpus));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "cpus", &p->cpus));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "id", &p->id));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "quality", &p->quality));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "region", &p->region));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "gpu_model", &p->gpu_model));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "gpus", &p->gpus));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "cpus", &p->cpus));
   Overrides& o = p->overrides;
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "failure_ratio", &o.failure_ratio));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "response_seconds", &o.response_seconds));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "job_duration_seconds", &o.job_duration_seconds));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "gpu_util", &o.gpu_util_percent));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "price", &o.price));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "allocated_ratio", &o.allocated_ratio));
-  SIM_RETURN_IF_ERROR(ReadOptional(r, "outage_ratio", &o.outage_ratio));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "failure_ratio", &o.failure_ratio));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "response_seconds", &o.response_seconds));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "job_duration_seconds", &o.job_duration_seconds));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "gpu_util", &o.gpu_util_percent));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "price", &o.price));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "allocated_ratio", &o.allocated_ratio));
+  DEPIN_RETURN_IF_ERROR(ReadOptional(r, "outage_ratio", &o.outage_ratio));
   if (auto d = r.Get("degrade"))
-    SIM_RETURN_IF_ERROR(ParseDegrade(d, r.Path("degrade"), &p->degrade));
+    DEPIN_RETURN_IF_ERROR(ParseDegrade(d, r.Path("degrade"), &p->degrade));
   return r.CheckUnknown();
 }
 
 Status ParseGenerate(const YAML::Node& node, std::vector<ProviderSpec>* out) {
   MapReader r(node, "generate");
-  SIM_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
   int count = 0;
   double q_max = 0.97, q_min = 0.30;
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "count", &count));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "quality_max", &q_max));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "quality_min", &q_min));
-  SIM_RETURN_IF_ERROR(r.CheckUnknown());
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "count", &count));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "quality_max", &q_max));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "quality_min", &q_min));
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   if (count < 0 || count > kMaxProviders) {
     return Status::InvalidArgument("generate.count: must be 0.." + std::to_string(kMaxProviders));
   }
@@ -173,20 +102,20 @@ Status ParseGenerate(const YAML::Node& node, std::vector<ProviderSpec>* out) {
 
 Status ApplyFleetYaml(const YAML::Node& root, FleetConfig* c) {
   MapReader r(root, "");
-  SIM_RETURN_IF_ERROR(r.CheckMap());
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "seed", &c->seed));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "time_scale", &c->time_scale));
-  SIM_RETURN_IF_ERROR(ReadNumber(r, "job_rate", &c->job_rate));
-  SIM_RETURN_IF_ERROR(ReadDuration(r, "outage_period", &c->outage_period_ms));
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "seed", &c->seed));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "time_scale", &c->time_scale));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "job_rate", &c->job_rate));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "outage_period", &c->outage_period_ms));
   if (auto list = r.Get("providers")) {
     if (!list.IsSequence()) return Status::InvalidArgument("providers: expected a list");
     for (size_t i = 0; i < list.size(); ++i) {
       ProviderSpec p;
-      SIM_RETURN_IF_ERROR(ParseProvider(list[i], "providers[" + std::to_string(i) + "]", &p));
+      DEPIN_RETURN_IF_ERROR(ParseProvider(list[i], "providers[" + std::to_string(i) + "]", &p));
       c->providers.push_back(std::move(p));
     }
   }
-  if (auto g = r.Get("generate")) SIM_RETURN_IF_ERROR(ParseGenerate(g, &c->providers));
+  if (auto g = r.Get("generate")) DEPIN_RETURN_IF_ERROR(ParseGenerate(g, &c->providers));
   return r.CheckUnknown();
 }
 
@@ -225,14 +154,15 @@ Status ValidateProvider(const ProviderSpec& p) {
   if (p.gpus < 1 || p.gpus > 64) return Status::InvalidArgument(where + ": gpus must be 1..64");
   if (p.cpus < 1 || p.cpus > 512) return Status::InvalidArgument(where + ": cpus must be 1..512");
   const Overrides& o = p.overrides;
-  SIM_RETURN_IF_ERROR(CheckOptional(o.failure_ratio, 0, 1, where + ".failure_ratio"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.response_seconds, 0.001, 3600, where + ".response_seconds"));
-  SIM_RETURN_IF_ERROR(
+  DEPIN_RETURN_IF_ERROR(CheckOptional(o.failure_ratio, 0, 1, where + ".failure_ratio"));
+  DEPIN_RETURN_IF_ERROR(
+      CheckOptional(o.response_seconds, 0.001, 3600, where + ".response_seconds"));
+  DEPIN_RETURN_IF_ERROR(
       CheckOptional(o.job_duration_seconds, 0.001, 86400, where + ".job_duration_seconds"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.gpu_util_percent, 0, 100, where + ".gpu_util"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.price, 0, 1e6, where + ".price"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.allocated_ratio, 0, 1, where + ".allocated_ratio"));
-  SIM_RETURN_IF_ERROR(CheckOptional(o.outage_ratio, 0, 0.99, where + ".outage_ratio"));
+  DEPIN_RETURN_IF_ERROR(CheckOptional(o.gpu_util_percent, 0, 100, where + ".gpu_util"));
+  DEPIN_RETURN_IF_ERROR(CheckOptional(o.price, 0, 1e6, where + ".price"));
+  DEPIN_RETURN_IF_ERROR(CheckOptional(o.allocated_ratio, 0, 1, where + ".allocated_ratio"));
+  DEPIN_RETURN_IF_ERROR(CheckOptional(o.outage_ratio, 0, 0.99, where + ".outage_ratio"));
   for (const auto& d : p.degrade) {
     if (d.at_ms < 0 || !InRange(d.quality, 0, 1)) {
       return Status::InvalidArgument(where + ".degrade: at must be >= 0 and quality in [0, 1]");
@@ -298,11 +228,11 @@ Result<FleetConfig> ParseFleetYaml(std::string_view yaml) {
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (root.IsNull()) return Status::InvalidArgument("empty fleet config");
-    SIM_RETURN_IF_ERROR(ApplyFleetYaml(root, &c));
+    DEPIN_RETURN_IF_ERROR(ApplyFleetYaml(root, &c));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string("YAML: ") + e.what());
   }
-  SIM_RETURN_IF_ERROR(ValidateFleet(c));
+  DEPIN_RETURN_IF_ERROR(ValidateFleet(c));
   return c;
 }
 
@@ -355,7 +285,7 @@ Status ValidateFleet(const FleetConfig& c) {
   }
   std::vector<std::string_view> ids;
   for (const auto& p : c.providers) {
-    SIM_RETURN_IF_ERROR(ValidateProvider(p));
+    DEPIN_RETURN_IF_ERROR(ValidateProvider(p));
     ids.push_back(p.id);
   }
   std::sort(ids.begin(), ids.end());
@@ -388,7 +318,7 @@ uint64_t ProviderState::jobs_failed_total() const {
 // ---- fleet --------------------------------------------------------------
 
 Result<Fleet> Fleet::Create(FleetConfig config) {
-  SIM_RETURN_IF_ERROR(ValidateFleet(config));
+  DEPIN_RETURN_IF_ERROR(ValidateFleet(config));
   return Fleet(std::move(config));
 }
 

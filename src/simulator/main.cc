@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cli.h"
 #include "common/logger.h"
 #include "simulator/exposition.h"
 #include "simulator/fleet.h"
@@ -27,28 +30,14 @@
 namespace depin::sim {
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: depin-simulator [<flags>]
+constexpr std::string_view kUsageHeader = R"(usage: depin-simulator [<flags>]
 
 Serves a simulated fleet of DePIN GPU providers as Prometheus scrape targets,
 with known ground truth (docs/simulator.md).
 
-Flags:
-  --web.listen-address=127.0.0.1:9500  Address to listen on (port 0: any free port).
-  --web.external-address=HOST:PORT     Target address written into /sd (default: the
-                                       listen address, or the request's Host header
-                                       when listening on a wildcard address).
-  --config.file=PATH                   Fleet YAML (default: built-in fleet of 6
-                                       providers, qualities 0.97 .. 0.30).
-  --providers=N                        Replace the fleet's providers by N generated
-                                       ones (qualities 0.97 .. 0.30, ids p-000..).
-  --seed=N                             Random seed (overrides the config's).
-  --time-scale=X                       Simulated seconds per wall-clock second.
-  --log.level=info                     debug, info, warn or error.
-  --help                               Show this help.
-  --version                            Show the version.
-
-Endpoints: /sd, /providers/<id>/metrics, /metrics, /truth, /-/healthy
 )";
+constexpr std::string_view kUsageFooter =
+    "\nEndpoints: /sd, /providers/<id>/metrics, /metrics, /truth, /-/healthy\n";
 
 struct Flags {
   std::string listen_address = "127.0.0.1:9500";
@@ -80,87 +69,44 @@ bool ParseNumber(const std::string& text, T* out) {
   }
 }
 
-// Applies one flag; returns an error message or "".
-std::string ApplyFlag(const std::string& name, const std::string& value, Flags* f) {
-  if (name == "web.listen-address")
-    f->listen_address = value;
-  else if (name == "web.external-address")
-    f->external_address = value;
-  else if (name == "config.file")
-    f->config_file = value;
-  else if (name == "log.level")
-    f->log_level = value;
-  else if (name == "providers") {
-    int n = 0;
-    if (!ParseNumber(value, &n) || n < 1 || n > 100'000) return "--providers must be 1..100000";
-    f->providers = n;
-  } else if (name == "seed") {
-    uint64_t s = 0;
-    if (!ParseNumber(value, &s)) return "--seed must be a non-negative integer";
-    f->seed = s;
-  } else if (name == "time-scale") {
-    double x = 0;
-    if (!ParseNumber(value, &x)) return "--time-scale must be a number";
-    f->time_scale = x;
-  } else {
-    return "unknown flag --" + name;
-  }
-  return "";
+// Stores a parsed number into an optional flag value.
+template <typename T>
+std::function<Status(const std::string&)> NumberFlag(std::optional<T>* target, const char* what,
+                                                     T min, T max) {
+  return [=](const std::string& value) {
+    T v{};
+    if (!ParseNumber(value, &v) || v < min || v > max) return Status::InvalidArgument(what);
+    *target = v;
+    return Status::Ok();
+  };
 }
 
-// Prometheus-style flags: --name=value or --name value; --help, --version.
-std::string ParseFlags(int argc, char** argv, Flags* f) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      f->help = true;
-      continue;
-    }
-    if (arg == "--version") {
-      f->version = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) return "unexpected argument \"" + arg + "\"";
-    std::string name = arg.substr(2), value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return "flag --" + name + " needs a value";
-    }
-    if (auto err = ApplyFlag(name, value, f); !err.empty()) return err;
-  }
-  return "";
-}
-
-struct HostPort {
-  std::string host;  // without IPv6 brackets
-  int port = 0;
-};
-
-// "127.0.0.1:9500", ":9500" (all interfaces), "[::1]:9500".
-std::optional<HostPort> ParseHostPort(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  HostPort hp;
-  hp.host = text.substr(0, colon);
-  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') {
-    hp.host = hp.host.substr(1, hp.host.size() - 2);
-  }
-  if (hp.host.empty()) hp.host = "0.0.0.0";
-  if (!ParseNumber(text.substr(colon + 1), &hp.port) || hp.port < 0 || hp.port > 65535)
-    return std::nullopt;
-  return hp;
+cli::FlagSet MakeFlagSet(Flags* f) {
+  cli::FlagSet set;
+  set.String("web.listen-address", "127.0.0.1:9500",
+             "Address to listen on (port 0: any free port).", &f->listen_address);
+  set.String("web.external-address", "HOST:PORT",
+             "Target address written into /sd (default: the listen address, or the request's "
+             "Host header when listening on a wildcard address).",
+             &f->external_address);
+  set.String("config.file", "PATH",
+             "Fleet YAML (default: built-in fleet of 6 providers, qualities 0.97 .. 0.30).",
+             &f->config_file);
+  set.Value("providers", "N",
+            "Replace the fleet's providers by N generated ones (qualities 0.97 .. 0.30).",
+            NumberFlag<int>(&f->providers, "must be 1..100000", 1, 100'000));
+  set.Value("seed", "N", "Random seed (overrides the config's).",
+            NumberFlag<uint64_t>(&f->seed, "must be a non-negative integer", 0,
+                                 std::numeric_limits<uint64_t>::max()));
+  set.Value("time-scale", "X", "Simulated seconds per wall-clock second.",
+            NumberFlag<double>(&f->time_scale, "must be a positive number", 1e-9, 1e9));
+  set.String("log.level", "LEVEL", "debug, info, warn or error. Default: info", &f->log_level);
+  set.Bool("help", "Show this help.", &f->help);
+  set.Bool("version", "Show the version.", &f->version);
+  return set;
 }
 
 bool IsWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
-
-std::string JoinHostPort(const std::string& host, int port) {
-  bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 Result<FleetConfig> BuildFleetConfig(const Flags& flags) {
   FleetConfig config = DefaultFleet();
@@ -236,7 +182,7 @@ class LiveFleet {
   uint64_t scrapes_ = 0;
 };
 
-void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound,
+void Route(httplib::Server& svr, LiveFleet& live, const cli::HostPort& bound,
            const std::string& external) {
   svr.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("OK\n", "text/plain");
@@ -261,7 +207,7 @@ void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound,
     if (target.empty()) {
       target = IsWildcard(bound.host) && req.has_header("Host")
                    ? req.get_header_value("Host")
-                   : JoinHostPort(bound.host, bound.port);
+                   : cli::JoinHostPort(bound.host, bound.port);
     }
     res.set_content(live.Discovery(target), "application/json");
   });
@@ -270,13 +216,16 @@ void Route(httplib::Server& svr, LiveFleet& live, const HostPort& bound,
 int Run(int argc, char** argv) {
   Flags flags;
   Logger log;
-  if (std::string err = ParseFlags(argc, argv, &flags); !err.empty()) {
-    log.Error("bad flags", {{"err", err}});
+  if (Status st = MakeFlagSet(&flags).Parse(std::vector<std::string>(argv + 1, argv + argc));
+      !st.ok()) {
+    log.Error("bad flags", {{"err", st.message()}});
     std::fputs("run with --help for usage\n", stderr);
     return 1;
   }
   if (flags.help) {
-    std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+    Flags unused;
+    std::printf("%s%s%s", std::string(kUsageHeader).c_str(), MakeFlagSet(&unused).Help().c_str(),
+                std::string(kUsageFooter).c_str());
     return 0;
   }
   if (flags.version) {
@@ -289,10 +238,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
   log.set_level(level);
-  auto hp = ParseHostPort(flags.listen_address);
-  if (!hp) {
-    log.Error("bad flags",
-              {{"err", "--web.listen-address must be host:port"}, {"value", flags.listen_address}});
+  auto hp = cli::ParseHostPort(flags.listen_address);
+  if (!hp.ok()) {
+    log.Error("bad flags", {{"err", "--web.listen-address: " + hp.status().message()}});
     return 1;
   }
   auto config = BuildFleetConfig(flags);
@@ -306,23 +254,13 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
-  // Signals are taken by sigwait in this thread; block them before the
-  // server starts its workers so none of those receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by sigwait in this thread; blocked before the server
+  // starts its workers so none of those receives them.
+  sigset_t stop_signals = cli::BlockTerminationSignals(/*include_hup=*/false);
 
   LiveFleet live(std::move(fleet.value()));
   httplib::Server svr;
-  // httplib's default adds SO_REUSEPORT, which lets a second simulator bind
-  // the same port silently; keep only SO_REUSEADDR so "in use" is an error.
-  svr.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+  svr.set_socket_options(cli::SetListenSocketOptions);
   if (hp->port == 0) {
     hp->port = svr.bind_to_any_port(hp->host);
     if (hp->port <= 0) hp->port = -1;
@@ -336,7 +274,7 @@ int Run(int argc, char** argv) {
   }
   Route(svr, live, *hp, flags.external_address);
   std::thread server([&svr] { svr.listen_after_bind(); });
-  log.Info("listening", {{"address", JoinHostPort(hp->host, hp->port)},
+  log.Info("listening", {{"address", cli::JoinHostPort(hp->host, hp->port)},
                          {"providers", std::to_string(config->providers.size())},
                          {"seed", std::to_string(config->seed)},
                          {"time_scale", FormatValue(config->time_scale)},

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server/http_server.h"
+#include "common/cli.h"
 
 namespace depin {
 namespace {
@@ -22,12 +22,12 @@ TEST(Flags, BothSpellingsAndErrors) {
 }
 
 TEST(ListenAddress, Forms) {
-  EXPECT_EQ(server::ParseListenAddress(":9470")->host, "0.0.0.0");
-  EXPECT_EQ(server::ParseListenAddress("127.0.0.1:80")->port, 80);
-  EXPECT_EQ(server::ParseListenAddress("[::1]:80")->host, "::1");
-  EXPECT_FALSE(server::ParseListenAddress("localhost").ok());
-  EXPECT_FALSE(server::ParseListenAddress("h:99999").ok());
-  EXPECT_FALSE(server::ParseListenAddress("h:x").ok());
+  EXPECT_EQ(cli::ParseHostPort(":9470")->host, "0.0.0.0");
+  EXPECT_EQ(cli::ParseHostPort("127.0.0.1:80")->port, 80);
+  EXPECT_EQ(cli::ParseHostPort("[::1]:80")->host, "::1");
+  EXPECT_FALSE(cli::ParseHostPort("localhost").ok());
+  EXPECT_FALSE(cli::ParseHostPort("h:99999").ok());
+  EXPECT_FALSE(cli::ParseHostPort("h:x").ok());
 }
 
 }  // namespace

@@ -362,7 +362,6 @@ TEST(SimulatorExposition, PagesAreWellFormed) {
 }
 
 TEST(SimulatorExposition, EscapesAndFormats) {
-  EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   EXPECT_EQ(FormatValue(30), "30");
   EXPECT_EQ(FormatValue(0.25), "0.25");
   EXPECT_EQ(FormatValue(INFINITY), "+Inf");
