@@ -144,7 +144,8 @@ def state_timeline(title, targets, description, mappings=None, **kw):
 def table(title, targets, description, unit=None, hide=("Time",), rename=None, **kw):
     p = base_panel("table", title, targets, description, unit, **kw)
     p["options"] = {"showHeader": True, "cellHeight": "sm",
-                    "sortBy": [{"displayName": "Value", "desc": True}]}
+                    "sortBy": [{"displayName": (rename or {}).get("Value", "Value"),
+                                "desc": True}]}
     p["transformations"] = [{"id": "organize", "options": {
         "excludeByName": {h: True for h in hide},
         "renameByName": rename or {}}}]
@@ -166,7 +167,9 @@ def datasource_var():
 
 def query_var(name, label, query, multi=True, include_all=True, all_value=".*", hide=0):
     v = {"name": name, "label": label, "type": "query", "datasource": DS,
-         "definition": query, "query": {"query": query, "refId": "StandardVariableQuery"},
+         # A plain string: every Grafana version since 7 reads it (10.x migrates
+         # it into its query editor by parsing it).
+         "definition": query, "query": query,
          "refresh": 2, "sort": 1, "regex": "", "hide": hide,
          "multi": multi, "includeAll": include_all, "current": {}, "options": []}
     if include_all:
