@@ -65,10 +65,8 @@ std::string FlagSet::Help() const {
   std::string out = "Flags:\n";
   for (const auto& f : flags_) {
     std::string left = "  --" + f.name + (f.takes_value ? "=" + f.placeholder : "");
-    if (left.size() < 32)
-      left.resize(32, ' ');
-    else
-      left += "\n" + std::string(32, ' ');
+    // Long flag names put their help on the next line.
+    left += left.size() < 32 ? std::string(32 - left.size(), ' ') : "\n" + std::string(32, ' ');
     out += left + f.help + "\n";
   }
   return out;

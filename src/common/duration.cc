@@ -4,6 +4,24 @@
 #include <limits>
 
 namespace depin {
+namespace {
+
+// Milliseconds per unit; 0 for an unknown unit.
+int64_t UnitMs(std::string_view unit) {
+  struct Unit {
+    std::string_view name;
+    int64_t ms;
+  };
+  static constexpr Unit kUnits[] = {
+      {"ms", 1},         {"s", 1000},        {"m", 60'000},        {"h", 3'600'000},
+      {"d", 86'400'000}, {"w", 604'800'000}, {"y", 31'536'000'000}};
+  for (const auto& u : kUnits) {
+    if (u.name == unit) return u.ms;
+  }
+  return 0;
+}
+
+}  // namespace
 
 Result<int64_t> ParseDuration(std::string_view text) {
   if (text.empty()) return Status::InvalidArgument("empty duration");
@@ -24,23 +42,10 @@ Result<int64_t> ParseDuration(std::string_view text) {
     size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
-    int64_t mult = 0;
-    if (unit == "ms")
-      mult = 1;
-    else if (unit == "s")
-      mult = 1000;
-    else if (unit == "m")
-      mult = 60'000;
-    else if (unit == "h")
-      mult = 3'600'000;
-    else if (unit == "d")
-      mult = 86'400'000;
-    else if (unit == "w")
-      mult = 604'800'000;
-    else if (unit == "y")
-      mult = 31'536'000'000;
-    else
+    int64_t mult = UnitMs(unit);
+    if (mult == 0) {
       return Status::InvalidArgument("invalid duration unit in \"" + std::string(text) + "\"");
+    }
     if (n > std::numeric_limits<int64_t>::max() / mult - total) {
       return Status::InvalidArgument("duration out of range \"" + std::string(text) + "\"");
     }

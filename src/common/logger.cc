@@ -6,17 +6,17 @@
 namespace depin {
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
-  if (text == "debug")
-    *level = LogLevel::kDebug;
-  else if (text == "info")
-    *level = LogLevel::kInfo;
-  else if (text == "warn")
-    *level = LogLevel::kWarn;
-  else if (text == "error")
-    *level = LogLevel::kError;
-  else
-    return false;
-  return true;
+  static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {{"debug", LogLevel::kDebug},
+                                                                      {"info", LogLevel::kInfo},
+                                                                      {"warn", LogLevel::kWarn},
+                                                                      {"error", LogLevel::kError}};
+  for (const auto& [name, value] : kLevels) {
+    if (name == text) {
+      *level = value;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string LogfmtValue(std::string_view value) {

@@ -17,7 +17,7 @@ namespace depin::yaml {
 // Reads one mapping; `path` ("windows", "providers[2]") prefixes messages.
 class MapReader {
  public:
-  MapReader(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
 
   // InvalidArgument unless the node is a mapping.
   Status CheckMap() const;

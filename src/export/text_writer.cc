@@ -38,12 +38,16 @@ void AppendEscaped(std::string* out, std::string_view value) {
 void TextWriter::Family(std::string_view name, std::string_view help, std::string_view type) {
   out_.append("# HELP ").append(name).append(" ");
   for (char c : help) {
-    if (c == '\\')
-      out_.append("\\\\");
-    else if (c == '\n')
-      out_.append("\\n");
-    else
-      out_.push_back(c);
+    switch (c) {
+      case '\\':
+        out_.append("\\\\");
+        break;
+      case '\n':
+        out_.append("\\n");
+        break;
+      default:
+        out_.push_back(c);
+    }
   }
   out_.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
 }

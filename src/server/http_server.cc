@@ -85,7 +85,8 @@ void HttpServer::Routes() {
     std::string body;
     body.reserve(derived->size() + self.size());
     body.append(*derived).append(self);
-    res.set_content(std::move(body), kTextFormat);
+    res.set_header("Content-Type", kTextFormat);
+    res.body = std::move(body);  // set_content() would copy 100s of kB
   });
   s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, "depin-sidecar is Healthy.");
@@ -121,7 +122,7 @@ void HttpServer::Routes() {
     }
   });
   s.set_exception_handler(
-      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      [this](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
         std::string what = "unknown error";
         try {
           if (ep) std::rethrow_exception(ep);
@@ -137,10 +138,10 @@ void HttpServer::Routes() {
 Status HttpServer::Bind() {
   const auto& a = options_.address;
   if (a.port == 0) {
-    bound_port_ = http_->bind_to_any_port(a.host.c_str());
+    bound_port_ = http_->bind_to_any_port(a.host);
     if (bound_port_ < 0) return Status::Unavailable("cannot listen on " + a.host);
   } else {
-    if (!http_->bind_to_port(a.host.c_str(), a.port)) {
+    if (!http_->bind_to_port(a.host, a.port)) {
       return Status::Unavailable("cannot listen on " + a.host + ":" + std::to_string(a.port) +
                                  " (address in use or not permitted)");
     }

@@ -188,7 +188,7 @@ void Route(httplib::Server& svr, LiveFleet& live, const cli::HostPort& bound,
     res.set_content("OK\n", "text/plain");
   });
   svr.Get("/metrics", [&live](const httplib::Request&, httplib::Response& res) {
-    res.set_content(live.FleetPage(), std::string(kTextContentType).c_str());
+    res.set_content(live.FleetPage(), std::string(kTextContentType));
   });
   svr.Get(R"(/providers/([^/]+)/metrics)",
           [&live](const httplib::Request& req, httplib::Response& res) {

@@ -72,7 +72,7 @@ class WindowStore {
   size_t window_bytes() const;
 
   // Future samples beyond this are rejected (clock skew tolerance).
-  static constexpr int64_t kMaxFutureMs = 5 * 60 * 1000;
+  static constexpr int64_t kMaxFutureMs = int64_t{5} * 60 * 1000;
 
  private:
   struct ScalarRing;
