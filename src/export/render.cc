@@ -19,6 +19,25 @@ void ProviderGauge(TextWriter& w, const analytics::Scoreboard& board, std::strin
   }
 }
 
+// A per-provider breakdown family: one sample per present part, labelled
+// `label`="<name of the part>", for providers that have `score`.
+template <typename Part, size_t N>
+void Breakdown(
+    TextWriter& w, const analytics::Scoreboard& board, std::string_view family,
+    std::string_view help, std::string_view label, std::string_view (*part_name)(Part),
+    const std::function<const std::array<std::optional<double>, N>*(const ProviderScore&)>& parts) {
+  w.Family(family, help, "gauge");
+  for (const auto& p : board.providers) {
+    const auto* values = parts(p);
+    if (values == nullptr) continue;
+    for (size_t i = 0; i < N; ++i) {
+      if (auto v = (*values)[i]) {
+        w.Sample(family, {{label, part_name(static_cast<Part>(i))}, {"provider", p.facts.id}}, *v);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string RenderScoreboard(const analytics::Scoreboard& board) {
@@ -29,37 +48,20 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
                 "Performance score 0-100 from six weighted components.",
                 [](const ProviderScore& p) { return p.performance.score; });
 
-  w.Family("depin_provider_score_component", "Performance score component 0-1 by component.",
-           "gauge");
-  for (const auto& p : board.providers) {
-    if (!p.performance.score) continue;
-    for (int c = 0; c < kPerfComponentCount; ++c) {
-      if (auto v = p.performance.components[c]) {
-        w.Sample("depin_provider_score_component",
-                 {{"component", PerfComponentName(static_cast<PerfComponent>(c))},
-                  {"provider", p.facts.id}},
-                 *v);
-      }
-    }
-  }
+  Breakdown<PerfComponent, kPerfComponentCount>(
+      w, board, "depin_provider_score_component", "Performance score component 0-1 by component.",
+      "component", PerfComponentName, [](const ProviderScore& p) {
+        return p.performance.score ? &p.performance.components : nullptr;
+      });
 
   ProviderGauge(w, board, "depin_provider_reputation_score",
                 "Reputation score 0-100 from five weighted criteria.",
                 [](const ProviderScore& p) { return p.reputation.score; });
 
-  w.Family("depin_provider_reputation_criterion", "Reputation criterion 0-1 by criterion.",
-           "gauge");
-  for (const auto& p : board.providers) {
-    if (!p.reputation.score) continue;
-    for (int c = 0; c < kRepCriterionCount; ++c) {
-      if (auto v = p.reputation.criteria[c]) {
-        w.Sample("depin_provider_reputation_criterion",
-                 {{"criterion", RepCriterionName(static_cast<RepCriterion>(c))},
-                  {"provider", p.facts.id}},
-                 *v);
-      }
-    }
-  }
+  Breakdown<RepCriterion, kRepCriterionCount>(
+      w, board, "depin_provider_reputation_criterion", "Reputation criterion 0-1 by criterion.",
+      "criterion", RepCriterionName,
+      [](const ProviderScore& p) { return p.reputation.score ? &p.reputation.criteria : nullptr; });
 
   ProviderGauge(w, board, "depin_provider_rank",
                 "Rank by reputation among scored providers, 1 = best.",
