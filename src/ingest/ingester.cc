@@ -190,7 +190,10 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   for (int i = 0; i < request->timeseries_size(); ++i) {
     const auto& ts = request->timeseries(i);
     out.samples_received += ts.samples_size();
-    if (!router_.MayRoute(MetricName(ts))) {
+    // Cheap drop of series outside the contract, before validating labels.
+    // A series without a name is malformed, not merely out of contract.
+    std::string_view name = MetricName(ts);
+    if (!name.empty() && !router_.MayRoute(name)) {
       drop(i, "not_in_contract", "", false);
       continue;
     }

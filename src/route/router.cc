@@ -39,7 +39,7 @@ Router::Router(const Config& config)
 }
 
 bool Router::MayRoute(std::string_view metric) const {
-  return by_metric_.find(std::string(metric)) != by_metric_.end();
+  return by_metric_.find(metric) != by_metric_.end();
 }
 
 std::string Router::RewriteProvider(std::string_view raw) const {
@@ -72,7 +72,7 @@ std::string_view Find(const std::vector<LabelRef>& labels, std::string_view name
 
 Route Router::RouteSeries(const std::vector<LabelRef>& labels) const {
   Route route;
-  auto it = by_metric_.find(std::string(Find(labels, "__name__")));
+  auto it = by_metric_.find(Find(labels, "__name__"));
   if (it == by_metric_.end()) return route;
   const Candidate* chosen = nullptr;
   for (const auto& cand : it->second) {

@@ -2,6 +2,7 @@
 // (DESIGN §3), or that it is outside the contract.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <regex>
 #include <string>
@@ -60,7 +61,12 @@ class Router {
   };
   std::string RewriteProvider(std::string_view raw) const;
 
-  std::unordered_map<std::string, std::vector<Candidate>> by_metric_;
+  // Transparent hashing: look up by string_view without allocating.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<Candidate>, NameHash, std::equal_to<>> by_metric_;
   std::array<SignalSource, kSignalCount> sources_;
   std::string provider_label_;
   bool identity_rewrite_ = true;
