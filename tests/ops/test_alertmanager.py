@@ -35,7 +35,7 @@ def shorten_timers(route):
         shorten_timers(child)
 
 
-def test_config(workdir, http_url, smtp_port):
+def alertmanager_config_for_test(workdir, http_url, smtp_port):
     with open(ALERTMANAGER_CONFIG) as f:
         text = f.read()
     secrets = os.path.join(workdir, "secrets") + "/"
@@ -151,7 +151,7 @@ class AlertmanagerTest(IntegrationTestCase):
         smtp = SMTPReceiver().start()
         self.addCleanup(smtp.stop)
         am = self.start_process(AlertmanagerServer(
-            workdir, test_config(workdir, http.url, smtp.port))).wait_ready()
+            workdir, alertmanager_config_for_test(workdir, http.url, smtp.port))).wait_ready()
 
         # --- phase 1: inhibition ---------------------------------------------
         am.post_alerts([a for a, _ in PHASE1])

@@ -84,7 +84,9 @@ def prometheus_config(prom_port, sim_port, sidecar_ports):
         rw = copy.deepcopy(base)
         rw["name"] = "depin-sidecar-%d" % i
         rw["url"] = "http://127.0.0.1:%d/api/v1/write" % port
-        rw["write_relabel_configs"] = base["write_relabel_configs"] + shard_relabel(i, SHARDS)
+        if len(sidecar_ports) > 1:
+            rw["write_relabel_configs"] = base["write_relabel_configs"] + shard_relabel(
+                i, len(sidecar_ports))
         rw["queue_config"]["batch_send_deadline"] = "1s"
         cfg["remote_write"].append(rw)
     return cfg
