@@ -16,6 +16,12 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     performance.push_back(ScorePerformance(facts.back(), config));
   }
   std::vector<ReputationResult> reputation = ScoreReputation(facts, performance, config.reputation);
+  std::vector<ProviderStatistics> statistics;
+  statistics.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    statistics.push_back(ComputeStatistics(views[i], facts[i], performance[i], config));
+  }
+  MarkBottlenecks(facts, &statistics, config.statistics);
 
   std::vector<std::optional<double>> scores(n);
   std::vector<std::string> ids(n);
@@ -29,8 +35,8 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
   Scoreboard board;
   board.providers.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ProviderScore ps{std::move(facts[i]), performance[i], reputation[i], ranks[i],
-                     std::nullopt,        std::nullopt};
+    ProviderScore ps{std::move(facts[i]), performance[i], reputation[i],           ranks[i],
+                     std::nullopt,        std::nullopt,   std::move(statistics[i])};
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
     if (ps.reputation.score) {
       ps.tier_level = tiers.Update(ps.facts.id, *ps.reputation.score);

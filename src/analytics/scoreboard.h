@@ -8,6 +8,7 @@
 #include "analytics/facts.h"
 #include "analytics/performance.h"
 #include "analytics/reputation.h"
+#include "analytics/signal_stats.h"
 #include "analytics/tiers.h"
 #include "config/config.h"
 #include "windows/view.h"
@@ -21,6 +22,7 @@ struct ProviderScore {
   std::optional<int> rank;           // 1 = best
   std::optional<double> percentile;  // 0..100
   std::optional<int> tier_level;     // 0..4
+  ProviderStatistics statistics;     // meaningful only with a performance score
 };
 
 struct Scoreboard {

@@ -86,6 +86,63 @@ Status ApplySignals(const YAML::Node& node, std::array<SignalSource, kSignalCoun
   return Status::Ok();
 }
 
+Status ApplyStatistics(const YAML::Node& node, StatisticsConfig* st) {
+  MapReader r(node, "statistics");
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  if (auto q = r.Get("quantiles")) {
+    if (!q.IsSequence()) return Status::InvalidArgument("statistics.quantiles: expected a list");
+    st->quantiles.clear();
+    for (const auto& v : q) {
+      double x = v.as<double>();
+      if (x < 0 || x > 1) return Status::InvalidArgument("statistics.quantiles: each must be in [0, 1]");
+      st->quantiles.push_back(x);
+    }
+  }
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_min_points", &st->trend_min_points));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_threshold", &st->trend_threshold));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_min_r2", &st->trend_min_r2));
+  std::string method = st->anomaly_robust ? "mad" : "zscore";
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "anomaly_method", &method));
+  if (method != "zscore" && method != "mad") {
+    return Status::InvalidArgument("statistics.anomaly_method: must be zscore or mad");
+  }
+  st->anomaly_robust = method == "mad";
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "anomaly_threshold", &st->anomaly_threshold));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "anomaly_min_baseline", &st->anomaly_min_baseline));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "saturation_threshold", &st->saturation_threshold));
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  if (st->trend_min_points < 2 || st->anomaly_min_baseline < 2) {
+    return Status::InvalidArgument("statistics: trend_min_points and anomaly_min_baseline must be >= 2");
+  }
+  if (st->anomaly_threshold <= 0 || st->trend_threshold <= 0) {
+    return Status::InvalidArgument("statistics: thresholds must be positive");
+  }
+  return Status::Ok();
+}
+
+Status ApplySlo(const YAML::Node& node, SloConfig* slo) {
+  MapReader r(node, "slo");
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "objective", &slo->objective));
+  std::vector<std::string> windows;
+  DEPIN_RETURN_IF_ERROR(yaml::ReadStringList(r, "windows", &windows));
+  if (!windows.empty()) {
+    slo->windows_ms.clear();
+    for (const auto& w : windows) {
+      auto d = ParseDuration(w);
+      if (!d.ok() || d.value() <= 0) {
+        return Status::InvalidArgument("slo.windows: invalid duration \"" + w + "\"");
+      }
+      slo->windows_ms.push_back(d.value());
+    }
+  }
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  if (slo->objective <= 0 || slo->objective >= 1) {
+    return Status::InvalidArgument("slo.objective: must be in (0, 1)");
+  }
+  return Status::Ok();
+}
+
 Status Apply(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   MapReader top(root, "");
@@ -142,6 +199,8 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "min_weight", &c->confidence.min_weight));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   }
+  if (auto n = top.Get("statistics")) DEPIN_RETURN_IF_ERROR(ApplyStatistics(n, &c->statistics));
+  if (auto n = top.Get("slo")) DEPIN_RETURN_IF_ERROR(ApplySlo(n, &c->slo));
   if (auto n = top.Get("limits")) {
     MapReader r(n, "limits");
     DEPIN_RETURN_IF_ERROR(r.CheckMap());

@@ -74,6 +74,25 @@ struct ConfidenceConfig {
   double min_weight = 0.5;
 };
 
+// Per-signal statistics: quantiles, trends, anomalies, saturation (DESIGN §4).
+struct StatisticsConfig {
+  std::vector<double> quantiles = {0.5, 0.95, 0.99};
+  int trend_min_points = 10;
+  // Relative change over the window (slope x window / mean level) beyond
+  // which a trend with r2 >= trend_min_r2 counts as improving or declining.
+  double trend_threshold = 0.05;
+  double trend_min_r2 = 0.3;
+  bool anomaly_robust = false;  // false: z-score; true: median/MAD
+  double anomaly_threshold = 2.5;
+  int anomaly_min_baseline = 10;
+  double saturation_threshold = 0.85;  // a resource this busy can be the bottleneck
+};
+
+struct SloConfig {
+  double objective = 0.99;  // share of jobs that must succeed
+  std::vector<int64_t> windows_ms = {300'000, 1'800'000, 3'600'000, 21'600'000, 259'200'000};
+};
+
 struct LimitsConfig {
   int64_t max_body_bytes = 16 << 20;
   int64_t max_decompressed_bytes = 64 << 20;
@@ -94,6 +113,8 @@ struct Config {
   ReputationConfig reputation;
   TierConfig tiers;
   ConfidenceConfig confidence;
+  StatisticsConfig statistics;
+  SloConfig slo;
   LimitsConfig limits;
 };
 

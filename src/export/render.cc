@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "common/duration.h"
 #include "export/text_writer.h"
 
 namespace depin::exposition {
@@ -36,6 +37,168 @@ void Breakdown(
       }
     }
   }
+}
+
+// A labelled family over scored providers: `parts` lists (label value, value).
+void LabelledGauge(
+    TextWriter& w, const analytics::Scoreboard& board, std::string_view family,
+    std::string_view help, std::string_view label,
+    const std::function<std::vector<std::pair<std::string, double>>(const ProviderScore&)>& parts) {
+  w.Family(family, help, "gauge");
+  for (const auto& p : board.providers) {
+    if (!p.performance.score) continue;
+    for (const auto& [name, value] : parts(p)) {
+      w.Sample(family, {{"provider", p.facts.id}, {label, name}}, value);
+    }
+  }
+}
+
+std::string FormatQuantile(double q) {
+  std::string out;
+  AppendValue(&out, q);
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> QuantileParts(
+    const std::vector<std::pair<double, double>>& quantiles) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [q, v] : quantiles) out.emplace_back(FormatQuantile(q), v);
+  return out;
+}
+
+// Per-signal figures of the statistics, e.g. the trend slope of each signal.
+std::vector<std::pair<std::string, double>> SignalParts(
+    const ProviderScore& p,
+    const std::function<std::optional<double>(const analytics::SignalStatistics&)>& value) {
+  std::vector<std::pair<std::string, double>> out;
+  for (int i = 0; i < analytics::kStatSignalCount; ++i) {
+    if (auto v = value(p.statistics.signals[i])) {
+      out.emplace_back(analytics::StatSignalName(static_cast<analytics::StatSignal>(i)), *v);
+    }
+  }
+  return out;
+}
+
+// A gauge over scored providers only.
+void ScoredGauge(TextWriter& w, const analytics::Scoreboard& board, std::string_view name,
+                 std::string_view help,
+                 const std::function<std::optional<double>(const ProviderScore&)>& value) {
+  ProviderGauge(w, board, name, help, [&value](const ProviderScore& p) -> std::optional<double> {
+    if (!p.performance.score) return std::nullopt;
+    return value(p);
+  });
+}
+
+void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
+  using analytics::ProviderStatistics;
+  ScoredGauge(w, board, "depin_provider_uptime_ratio", "Share of the window the provider was up.",
+              [](const ProviderScore& p) { return p.statistics.reliability.uptime_ratio; });
+  ScoredGauge(w, board, "depin_provider_outages", "Outages (up 1 -> 0) in the window.",
+              [](const ProviderScore& p) -> std::optional<double> {
+                return p.statistics.reliability.failures;
+              });
+  ScoredGauge(w, board, "depin_provider_mtbf_seconds",
+              "Mean time between failures over the window; absent without a failure.",
+              [](const ProviderScore& p) { return p.statistics.reliability.mtbf_seconds; });
+  ScoredGauge(w, board, "depin_provider_mttr_seconds",
+              "Mean time to repair of the outages that ended in the window.",
+              [](const ProviderScore& p) { return p.statistics.reliability.mttr_seconds; });
+  LabelledGauge(
+      w, board, "depin_provider_response_latency_seconds",
+      "Response latency quantiles over the window, as histogram_quantile.", "quantile",
+      [](const ProviderScore& p) { return QuantileParts(p.statistics.latency_quantiles); });
+  LabelledGauge(
+      w, board, "depin_provider_job_duration_seconds",
+      "Job duration quantiles over the window, as histogram_quantile.", "quantile",
+      [](const ProviderScore& p) { return QuantileParts(p.statistics.duration_quantiles); });
+  LabelledGauge(w, board, "depin_provider_trend_slope",
+                "Least-squares slope per second of the signal over the window.", "signal",
+                [](const ProviderScore& p) {
+                  return SignalParts(
+                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                        if (!s.trend) return std::nullopt;
+                        return s.trend->slope_per_second;
+                      });
+                });
+  LabelledGauge(w, board, "depin_provider_trend_r2",
+                "Share of the signal's variance the trend line explains, 0-1.", "signal",
+                [](const ProviderScore& p) {
+                  return SignalParts(
+                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                        if (!s.trend) return std::nullopt;
+                        return s.trend->r2;
+                      });
+                });
+  w.Family("depin_provider_trend", "Trend direction of the signal as a state-set.", "gauge");
+  for (const auto& p : board.providers) {
+    if (!p.performance.score) continue;
+    for (int i = 0; i < analytics::kStatSignalCount; ++i) {
+      const auto& s = p.statistics.signals[i];
+      if (!s.direction) continue;
+      for (auto d : {analytics::TrendDirection::kImproving, analytics::TrendDirection::kStable,
+                     analytics::TrendDirection::kDeclining}) {
+        w.Sample("depin_provider_trend",
+                 {{"direction", analytics::TrendDirectionName(d)},
+                  {"provider", p.facts.id},
+                  {"signal", analytics::StatSignalName(static_cast<analytics::StatSignal>(i))}},
+                 *s.direction == d ? 1.0 : 0.0);
+      }
+    }
+  }
+  LabelledGauge(w, board, "depin_provider_anomaly_score",
+                "Deviation of the newest step from the window's baseline (z or robust z).",
+                "signal", [](const ProviderScore& p) {
+                  return SignalParts(
+                      p, [](const analytics::SignalStatistics& s) { return s.anomaly_score; });
+                });
+  LabelledGauge(w, board, "depin_provider_anomalous",
+                "1 when the anomaly score is at or above the threshold.", "signal",
+                [](const ProviderScore& p) {
+                  return SignalParts(
+                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                        if (!s.anomaly_score) return std::nullopt;
+                        return s.anomalous ? 1.0 : 0.0;
+                      });
+                });
+  LabelledGauge(w, board, "depin_provider_slo_burn_rate",
+                "Error-budget burn rate of the job success SLO over the trailing window.", "window",
+                [](const ProviderScore& p) {
+                  std::vector<std::pair<std::string, double>> out;
+                  for (const auto& b : p.statistics.burn_rates) {
+                    if (b.rate) out.emplace_back(FormatDuration(b.window_ms), *b.rate);
+                  }
+                  return out;
+                });
+  ScoredGauge(w, board, "depin_provider_cost_efficiency",
+              "Performance score points per dollar per GPU-hour.",
+              [](const ProviderScore& p) { return p.statistics.cost.score_per_dollar; });
+  ScoredGauge(w, board, "depin_provider_cost_per_job_dollars",
+              "Price of the allocated GPUs over the observed time per completed job.",
+              [](const ProviderScore& p) { return p.statistics.cost.cost_per_job; });
+  LabelledGauge(w, board, "depin_provider_saturation_ratio", "Busy share of each resource, 0-1.",
+                "resource", [](const ProviderScore& p) {
+                  std::vector<std::pair<std::string, double>> out;
+                  for (int r = 0; r < analytics::kResourceCount; ++r) {
+                    if (auto v = p.statistics.saturation[r]) {
+                      out.emplace_back(analytics::ResourceName(static_cast<analytics::Resource>(r)),
+                                       *v);
+                    }
+                  }
+                  return out;
+                });
+  LabelledGauge(
+      w, board, "depin_provider_bottleneck",
+      "1 for the saturated resource while failures or latency are worse than the network's.",
+      "resource", [](const ProviderScore& p) {
+        std::vector<std::pair<std::string, double>> out;
+        for (int r = 0; r < analytics::kResourceCount; ++r) {
+          if (!p.statistics.saturation[r]) continue;
+          auto res = static_cast<analytics::Resource>(r);
+          out.emplace_back(analytics::ResourceName(res),
+                           p.statistics.bottleneck == res ? 1.0 : 0.0);
+        }
+        return out;
+      });
 }
 
 }  // namespace
@@ -91,6 +254,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
   ProviderGauge(w, board, "depin_provider_confidence",
                 "Confidence 0-1 in the provider's scores; 0 means too little data to score.",
                 [](const ProviderScore& p) { return p.performance.confidence; });
+
+  RenderStatistics(w, board);
 
   w.Family("depin_network_providers", "Scored providers per tier.", "gauge");
   for (int t = 0; t < analytics::kTierCount; ++t) {

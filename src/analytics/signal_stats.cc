@@ -1,0 +1,162 @@
+#include "analytics/signal_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace depin::analytics {
+namespace {
+
+std::vector<std::pair<double, double>> Quantiles(const windows::HistogramView& h,
+                                                 const std::vector<double>& qs) {
+  std::vector<std::pair<double, double>> out;
+  for (double q : qs) {
+    if (auto v = HistogramQuantile(q, h)) out.emplace_back(q, *v);
+  }
+  return out;
+}
+
+double MeanOf(const SlotSeries& s) {
+  double sum = 0, n = 0;
+  for (size_t i = 0; i < s.value.size(); ++i) {
+    if (!s.present[i]) continue;
+    sum += s.value[i];
+    n += 1;
+  }
+  return n > 0 ? sum / n : 0.0;
+}
+
+std::optional<double> Median(std::vector<double> v) {
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  size_t mid = v.size() / 2;
+  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+}  // namespace
+
+std::string_view TrendDirectionName(TrendDirection d) {
+  static constexpr std::string_view kNames[] = {"improving", "stable", "declining"};
+  return kNames[static_cast<int>(d)];
+}
+
+std::string_view StatSignalName(StatSignal s) {
+  static constexpr std::string_view kNames[] = {"uptime", "gpu_util", "failure_ratio",
+                                                "jobs_completed"};
+  return kNames[static_cast<int>(s)];
+}
+
+std::string_view ResourceName(Resource r) {
+  static constexpr std::string_view kNames[] = {"gpu", "cpu", "memory", "network", "disk"};
+  return kNames[static_cast<int>(r)];
+}
+
+TrendDirection ClassifyTrend(const LinearTrend& t, double mean_level, double window_seconds,
+                             bool higher_is_better, const StatisticsConfig& config) {
+  if (t.r2 < config.trend_min_r2) return TrendDirection::kStable;
+  const double scale = std::max(std::abs(mean_level), 1e-9);
+  const double relative_change = t.slope_per_second * window_seconds / scale;
+  if (std::abs(relative_change) < config.trend_threshold) return TrendDirection::kStable;
+  const bool rising = relative_change > 0;
+  return rising == higher_is_better ? TrendDirection::kImproving : TrendDirection::kDeclining;
+}
+
+std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counter,
+                                       const windows::ScalarView& up, int64_t step_ms) {
+  if (seconds_counter.empty() || up.empty()) return std::nullopt;
+  const double step_s = static_cast<double>(step_ms) / 1000.0;
+  double busy = 0, capacity = 0;
+  for (size_t i = 0; i < seconds_counter.sum.size() && i < up.sum.size(); ++i) {
+    if (seconds_counter.count[i] <= 0 || up.count[i] <= 0) continue;
+    const double devices = seconds_counter.count[i] / up.count[i];
+    busy += seconds_counter.sum[i];
+    capacity += devices * step_s;
+  }
+  if (capacity <= 0) return std::nullopt;
+  return std::clamp(busy / capacity, 0.0, 1.0);
+}
+
+ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
+                                     const PerformanceResult& performance, const Config& config) {
+  const StatisticsConfig& sc = config.statistics;
+  ProviderStatistics st;
+  const auto& up = view.scalar(Signal::kUp);
+  st.reliability = ComputeReliability(up, view.step_ms);
+  st.latency_quantiles = Quantiles(view.histogram(Signal::kResponseLatency), sc.quantiles);
+  st.duration_quantiles = Quantiles(view.histogram(Signal::kJobDuration), sc.quantiles);
+
+  const auto& completed = view.scalar(Signal::kJobsCompleted);
+  const auto& failed = view.scalar(Signal::kJobsFailed);
+  const std::array<std::pair<SlotSeries, bool>, kStatSignalCount> series = {{
+      {SlotMeans(up), true},
+      {SlotMeans(view.scalar(Signal::kGpuUtil)), true},
+      {SlotRatio(failed, completed), false},
+      {SlotMeans(completed), true},  // mean increase per series per slot: throughput
+  }};
+  const double step_s = static_cast<double>(view.step_ms) / 1000.0;
+  const double window_s = step_s * view.slots;
+  for (int i = 0; i < kStatSignalCount; ++i) {
+    const auto& [slots, higher_is_better] = series[i];
+    SignalStatistics& s = st.signals[i];
+    s.trend = FitTrend(slots, step_s, static_cast<size_t>(sc.trend_min_points));
+    if (s.trend) {
+      s.direction = ClassifyTrend(*s.trend, MeanOf(slots), window_s, higher_is_better, sc);
+    }
+    s.anomaly_score =
+        AnomalyScore(slots, sc.anomaly_robust ? AnomalyMethod::kMedianMad : AnomalyMethod::kZScore,
+                     static_cast<size_t>(sc.anomaly_min_baseline));
+    s.anomalous = s.anomaly_score && *s.anomaly_score >= sc.anomaly_threshold;
+  }
+
+  st.burn_rates = ComputeBurnRates(completed, failed, view.step_ms, config.slo.objective,
+                                   config.slo.windows_ms);
+  st.cost = ComputeCost(facts, performance.score, facts.up_slots * step_s);
+
+  if (facts.gpu_util) st.saturation[0] = std::clamp(*facts.gpu_util / 100.0, 0.0, 1.0);
+  if (auto idle = CounterBusyShare(view.scalar(Signal::kCpuIdle), up, view.step_ms)) {
+    st.saturation[1] = 1.0 - *idle;
+  }
+  const auto avail = SlotMeans(view.scalar(Signal::kMemoryAvailable));
+  const auto total = SlotMeans(view.scalar(Signal::kMemoryTotal));
+  if (avail.count() > 0 && total.count() > 0 && MeanOf(total) > 0) {
+    st.saturation[2] = std::clamp(1.0 - MeanOf(avail) / MeanOf(total), 0.0, 1.0);
+  }
+  st.saturation[4] = CounterBusyShare(view.scalar(Signal::kDiskIoTime), up, view.step_ms);
+  return st;
+}
+
+void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
+                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config) {
+  std::vector<double> failure_ratios, p_latency;
+  auto failure_ratio = [](const ProviderFacts& f) -> std::optional<double> {
+    if (f.jobs_finished() <= 0) return std::nullopt;
+    return f.jobs_failed / f.jobs_finished();
+  };
+  auto top_latency = [](const ProviderStatistics& s) -> std::optional<double> {
+    if (s.latency_quantiles.empty()) return std::nullopt;
+    return s.latency_quantiles.back().second;
+  };
+  for (size_t i = 0; i < facts.size(); ++i) {
+    if (auto f = failure_ratio(facts[i])) failure_ratios.push_back(*f);
+    if (auto l = top_latency((*statistics)[i])) p_latency.push_back(*l);
+  }
+  const auto median_failure = Median(failure_ratios);
+  const auto median_latency = Median(p_latency);
+  for (size_t i = 0; i < facts.size(); ++i) {
+    ProviderStatistics& st = (*statistics)[i];
+    std::optional<int> busiest;
+    for (int r = 0; r < kResourceCount; ++r) {
+      if (st.saturation[r] && (!busiest || *st.saturation[r] > *st.saturation[*busiest]))
+        busiest = r;
+    }
+    if (!busiest || *st.saturation[*busiest] < config.saturation_threshold) continue;
+    const auto f = failure_ratio(facts[i]);
+    const auto l = top_latency(st);
+    const auto& failures = st.signals[static_cast<int>(StatSignal::kFailureRatio)];
+    const bool suffering = (f && median_failure && *f > *median_failure) ||
+                           (l && median_latency && *l > *median_latency) ||
+                           failures.direction == TrendDirection::kDeclining || failures.anomalous;
+    if (suffering) st.bottleneck = static_cast<Resource>(*busiest);
+  }
+}
+
+}  // namespace depin::analytics

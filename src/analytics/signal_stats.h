@@ -1,0 +1,71 @@
+// Per-provider statistics beyond the scores (DESIGN §4): reliability,
+// latency and job-duration quantiles, trends and anomalies per signal,
+// SLO burn rates, cost and resource saturation.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "analytics/facts.h"
+#include "analytics/performance.h"
+#include "analytics/reliability.h"
+#include "analytics/slo.h"
+#include "analytics/statistics.h"
+#include "config/config.h"
+#include "windows/view.h"
+
+namespace depin::analytics {
+
+enum class TrendDirection : uint8_t { kImproving, kStable, kDeclining };
+std::string_view TrendDirectionName(TrendDirection d);
+
+// The derived per-slot signals that get a trend and an anomaly score.
+enum class StatSignal : uint8_t { kUptime, kGpuUtil, kFailureRatio, kJobsCompleted };
+inline constexpr int kStatSignalCount = 4;
+std::string_view StatSignalName(StatSignal s);
+
+struct SignalStatistics {
+  std::optional<LinearTrend> trend;
+  std::optional<TrendDirection> direction;
+  std::optional<double> anomaly_score;
+  bool anomalous = false;
+};
+
+enum class Resource : uint8_t { kGpu, kCpu, kMemory, kNetwork, kDisk };
+inline constexpr int kResourceCount = 5;
+std::string_view ResourceName(Resource r);
+
+struct ProviderStatistics {
+  Reliability reliability;
+  std::vector<std::pair<double, double>> latency_quantiles;   // (q, seconds)
+  std::vector<std::pair<double, double>> duration_quantiles;  // (q, seconds)
+  std::array<SignalStatistics, kStatSignalCount> signals;
+  std::vector<BurnRate> burn_rates;
+  CostFigures cost;
+  std::array<std::optional<double>, kResourceCount> saturation;  // busy share, 0..1
+  std::optional<Resource> bottleneck;                            // set by MarkBottlenecks
+};
+
+ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
+                                     const PerformanceResult& performance, const Config& config);
+
+// Classifies a trend: `higher_is_better` says which way is improving.
+TrendDirection ClassifyTrend(const LinearTrend& t, double mean_level, double window_seconds,
+                             bool higher_is_better, const StatisticsConfig& config);
+
+// Busy share of a per-device counter of busy seconds (disk io_time) or of
+// idle seconds (cpu, then 1 - result): increases divided by device-seconds
+// elapsed, the device count per slot inferred from samples per `up` sample.
+std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counter,
+                                       const windows::ScalarView& up, int64_t step_ms);
+
+// A resource is the bottleneck when it is the most saturated one, at or
+// above the threshold, while the provider's failures or latency are worse
+// than the network's median or rising. Needs every provider's statistics.
+void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
+                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config);
+
+}  // namespace depin::analytics
