@@ -219,13 +219,20 @@ else
 fi
 echo
 
-# Prints the sidecar's ranking from its /metrics; returns 1 while nothing is ranked.
+# Prints the sidecar's ranking from its /metrics, with the simulator's
+# ground-truth rank beside it; returns 1 while nothing is ranked.
 print_table() {
-  local body
+  local body truth
   body=$(curl -fsS --max-time 5 "http://127.0.0.1:$SIDECAR_PORT/metrics") || return 1
-  "$PYTHON" -c '
-import re, sys
+  truth=$(curl -fsS --max-time 5 "http://127.0.0.1:$SIM_PORT/truth" 2>/dev/null) || truth='{}'
+  TRUTH_JSON=$truth "$PYTHON" -c '
+import json, os, re, sys
 text = sys.stdin.read()
+try:
+    order = json.loads(os.environ.get("TRUTH_JSON") or "{}").get("order", [])
+except ValueError:
+    order = []
+truth_rank = {p: i + 1 for i, p in enumerate(order)}
 rows = {}
 tiers = {}
 pat = re.compile(r"^(depin_provider_[a-z_]+)\{([^}]*)\}\s+(\S+)")
@@ -249,14 +256,15 @@ ranked = sorted((p for p in rows if "rank" in rows[p]), key=lambda p: rows[p]["r
 if not ranked:
     sys.exit(1)
 unranked = sorted(p for p in rows if "rank" not in rows[p])
-print("%-20s %5s %11s %9s %11s" % ("provider", "rank", "reputation", "tier", "confidence"))
+fmt = "%-20s %5s %11s %9s %11s %12s"
+print(fmt % ("provider", "rank", "reputation", "tier", "confidence", "truth rank"))
 for p in ranked:
     r = rows[p]
-    print("%-20s %5d %11.2f %9s %11.2f" % (p, r["rank"], r.get("reputation_score", float("nan")),
-                                           tiers.get(p, "-"), r.get("confidence", 0.0)))
+    print(fmt % (p, "%d" % r["rank"], "%.2f" % r.get("reputation_score", float("nan")),
+                 tiers.get(p, "-"), "%.2f" % r.get("confidence", 0.0), truth_rank.get(p, "-")))
 for p in unranked:
-    print("%-20s %5s %11s %9s %11.2f" % (p, "-", "-", tiers.get(p, "-"),
-                                         rows[p].get("confidence", 0.0)))
+    print(fmt % (p, "-", "-", tiers.get(p, "-"), "%.2f" % rows[p].get("confidence", 0.0),
+                 truth_rank.get(p, "-")))
 ' <<<"$body"
 }
 
@@ -273,7 +281,8 @@ while true; do
     fi
   done
   if [ $table_done = 0 ] && [ "$now" -ge $next_table_try ]; then
-    echo "Ranking by depin-sidecar after $((now - START)) s (from http://127.0.0.1:$SIDECAR_PORT/metrics):"
+    echo "Ranking by depin-sidecar after $((now - START)) s (from http://127.0.0.1:$SIDECAR_PORT/metrics;"
+    echo "truth rank: the simulator's known order of quality, from /truth):"
     if print_table; then
       table_done=1
       echo

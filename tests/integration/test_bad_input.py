@@ -36,6 +36,14 @@ class BadInputTest(IntegrationTestCase):
         cls.start_class_process(cls.sidecar)
         cls.sidecar.wait_ready()
 
+    @classmethod
+    def tearDownClass(cls):
+        # Graceful shutdown after all that: exit code 0 on SIGTERM.
+        rc = cls.sidecar.stop()
+        if rc != 0:
+            raise AssertionError("sidecar exit code %s on SIGTERM\n%s" % (
+                rc, cls.sidecar.log_tail()))
+
     def tearDown(self):
         # After every case, bad or not, the sidecar is up and healthy.
         self.assertTrue(self.sidecar.alive(),
