@@ -1,5 +1,6 @@
 #include "export/render.h"
 
+#include <cmath>
 #include <functional>
 
 #include "common/duration.h"
@@ -53,16 +54,17 @@ void LabelledGauge(
   }
 }
 
-std::string FormatQuantile(double q) {
+// "95" for 0.95: promtool reserves the `quantile` label for summaries.
+std::string FormatPercentile(double q) {
   std::string out;
-  AppendValue(&out, q);
+  AppendValue(&out, std::round(q * 1e6) / 1e4);
   return out;
 }
 
 std::vector<std::pair<std::string, double>> QuantileParts(
     const std::vector<std::pair<double, double>>& quantiles) {
   std::vector<std::pair<std::string, double>> out;
-  for (const auto& [q, v] : quantiles) out.emplace_back(FormatQuantile(q), v);
+  for (const auto& [q, v] : quantiles) out.emplace_back(FormatPercentile(q), v);
   return out;
 }
 
@@ -105,11 +107,11 @@ void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
               [](const ProviderScore& p) { return p.statistics.reliability.mttr_seconds; });
   LabelledGauge(
       w, board, "depin_provider_response_latency_seconds",
-      "Response latency quantiles over the window, as histogram_quantile.", "quantile",
+      "Response latency percentiles over the window, as histogram_quantile.", "percentile",
       [](const ProviderScore& p) { return QuantileParts(p.statistics.latency_quantiles); });
   LabelledGauge(
       w, board, "depin_provider_job_duration_seconds",
-      "Job duration quantiles over the window, as histogram_quantile.", "quantile",
+      "Job duration percentiles over the window, as histogram_quantile.", "percentile",
       [](const ProviderScore& p) { return QuantileParts(p.statistics.duration_quantiles); });
   LabelledGauge(w, board, "depin_provider_trend_slope",
                 "Least-squares slope per second of the signal over the window.", "signal",
