@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-dev protobuf-compiler libsnappy-dev libcpp-httplib-dev
   libyaml-cpp-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   prometheus prometheus-alertmanager
   python3 python3-yaml python3-snappy python3-protobuf
   curl ca-certificates

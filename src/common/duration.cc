@@ -46,7 +46,7 @@ Result<int64_t> ParseDuration(std::string_view text) {
     if (mult == 0) {
       return Status::InvalidArgument("invalid duration unit in \"" + std::string(text) + "\"");
     }
-    if (n > std::numeric_limits<int64_t>::max() / mult - total) {
+    if (n > (std::numeric_limits<int64_t>::max() - total) / mult) {
       return Status::InvalidArgument("duration out of range \"" + std::string(text) + "\"");
     }
     total += n * mult;
