@@ -380,9 +380,13 @@ class PrometheusServer(Process):
         wait_http(self.url + "/-/ready", timeout, process=self)
         return self
 
-    def instant_query(self, expr):
-        """Result list of an instant query: [{"metric": {...}, "value": [t, "v"]}]."""
-        data = get_json(self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    def instant_query(self, expr, time=None):
+        """Result list of an instant query: [{"metric": {...}, "value": [t, "v"]}],
+        evaluated now or at `time` (Unix seconds)."""
+        params = {"query": expr}
+        if time is not None:
+            params["time"] = "%.3f" % time
+        data = get_json(self.url + "/api/v1/query?" + urllib.parse.urlencode(params))
         if data.get("status") != "success":
             raise AssertionError("query %r failed: %r" % (expr, data))
         return data["data"]["result"]

@@ -1,0 +1,65 @@
+"""Reference check: the sidecar's latency and job-duration percentiles agree
+with a real Prometheus's histogram_quantile over the same raw buckets.
+
+Prometheus scrapes the simulator and stores the raw histograms while it
+remote-writes them to the sidecar. At the sidecar's last evaluation time we
+ask Prometheus for histogram_quantile(q, sum by (le) (increase(...[10m]))):
+both then cover every sample since the start, so they must agree up to the
+samples in flight (remote-write batches lag by about a second)."""
+
+import os
+import time
+import unittest
+
+from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+                     log, select, value_of)
+from test_end_to_end import prometheus_config
+
+FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
+RUN_SECONDS = 75
+PAIRS = (  # sidecar family, raw histogram family
+    ("depin_provider_response_latency_seconds", "depin_provider_response_seconds"),
+    ("depin_provider_job_duration_seconds", "depin_job_duration_seconds"),
+)
+RELATIVE_TOLERANCE = 0.05
+
+
+class ReferenceQuantilesTest(IntegrationTestCase):
+    def test_percentiles_match_prometheus_histogram_quantile(self):
+        workdir = self.tmpdir()
+        sim = self.start_process(Simulator(workdir, FLEET, seed=7)).wait_ready()
+        sidecar = self.start_process(Sidecar(workdir, {
+            "evaluation_interval": "2s",
+            "windows": {"step": "5s", "length": "10m"},
+            "confidence": {"min_samples": 4},
+        })).wait_ready()
+        prom = self.start_process(PrometheusServer(
+            workdir, prometheus_config(sim.port, sidecar.port))).wait_ready()
+        time.sleep(RUN_SECONDS)
+
+        samples = sidecar.metrics()
+        at = value_of(samples, "depin_sidecar_last_evaluation_timestamp_seconds")
+        self.assertIsNotNone(at)
+        compared = 0
+        worst = 0.0
+        for family, raw in PAIRS:
+            for labels, ours in select(samples, family):
+                provider, pct = labels["provider"], labels["percentile"]
+                q = float(pct) / 100.0
+                expr = ('histogram_quantile(%g, sum by (le) (increase(%s_bucket{provider="%s"}[10m])))'
+                        % (q, raw, provider))
+                result = prom.instant_query(expr, time=at)
+                self.assertEqual(len(result), 1, "%s -> %r" % (expr, result))
+                theirs = float(result[0]["value"][1])
+                diff = abs(ours - theirs) / max(abs(theirs), 1e-9)
+                worst = max(worst, diff)
+                log("%s{provider=%s,percentile=%s}: sidecar %.4f prometheus %.4f (%.2f%%)"
+                    % (family, provider, pct, ours, theirs, 100 * diff))
+                self.assertLessEqual(diff, RELATIVE_TOLERANCE, expr)
+                compared += 1
+        log("compared %d percentiles; worst relative difference %.2f%%" % (compared, 100 * worst))
+        self.assertGreaterEqual(compared, 2 * 3 * 6)
+
+
+if __name__ == "__main__":
+    unittest.main()
