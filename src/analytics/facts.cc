@@ -81,6 +81,7 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
     GaugeStats all = ReadGauge(up);
     f.up_slots = all.slots;
     f.uptime = all.mean;
+    f.latest_up = all.latest;
     int recent_slots = static_cast<int>(std::max<int64_t>(
         1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
     f.recent_uptime = ReadGauge(up, view.slots - recent_slots).mean;

@@ -18,6 +18,7 @@ struct ProviderFacts {
   int up_slots = 0;                     // window slots with `up` samples
   std::optional<double> uptime;         // mean of up over the window, 0..1
   std::optional<double> recent_uptime;  // mean of up over the availability window
+  std::optional<double> latest_up;      // mean of up in the newest slot with data
   int outages = 0;                      // up -> down transitions between slots
   double jobs_completed = 0;
   double jobs_failed = 0;

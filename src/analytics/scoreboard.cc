@@ -33,6 +33,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
   auto percentiles = PercentileRanks(scores, /*higher_is_better=*/true);
 
   Scoreboard board;
+  board.network = ComputeNetwork(facts, config.network);
   board.providers.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     ProviderScore ps{std::move(facts[i]), performance[i], reputation[i],           ranks[i],

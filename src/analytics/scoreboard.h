@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analytics/facts.h"
+#include "analytics/network.h"
 #include "analytics/performance.h"
 #include "analytics/reputation.h"
 #include "analytics/signal_stats.h"
@@ -29,6 +30,7 @@ struct Scoreboard {
   std::vector<ProviderScore> providers;  // sorted by provider id
   std::array<int, kTierCount> providers_per_tier{};
   int scored = 0;
+  NetworkFigures network;
 };
 
 // Runs the analytics over a snapshot of the windows. `tiers` carries the

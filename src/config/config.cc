@@ -94,7 +94,8 @@ Status ApplyStatistics(const YAML::Node& node, StatisticsConfig* st) {
     st->quantiles.clear();
     for (const auto& v : q) {
       double x = v.as<double>();
-      if (x < 0 || x > 1) return Status::InvalidArgument("statistics.quantiles: each must be in [0, 1]");
+      if (x < 0 || x > 1)
+        return Status::InvalidArgument("statistics.quantiles: each must be in [0, 1]");
       st->quantiles.push_back(x);
     }
   }
@@ -112,7 +113,8 @@ Status ApplyStatistics(const YAML::Node& node, StatisticsConfig* st) {
   DEPIN_RETURN_IF_ERROR(ReadNumber(r, "saturation_threshold", &st->saturation_threshold));
   DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   if (st->trend_min_points < 2 || st->anomaly_min_baseline < 2) {
-    return Status::InvalidArgument("statistics: trend_min_points and anomaly_min_baseline must be >= 2");
+    return Status::InvalidArgument(
+        "statistics: trend_min_points and anomaly_min_baseline must be >= 2");
   }
   if (st->anomaly_threshold <= 0 || st->trend_threshold <= 0) {
     return Status::InvalidArgument("statistics: thresholds must be positive");
@@ -154,6 +156,8 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(r.CheckMap());
     DEPIN_RETURN_IF_ERROR(ReadDuration(r, "step", &c->windows.step_ms));
     DEPIN_RETURN_IF_ERROR(ReadDuration(r, "length", &c->windows.length_ms));
+    DEPIN_RETURN_IF_ERROR(
+        ReadDuration(r, "out_of_order_tolerance", &c->windows.out_of_order_tolerance_ms));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   }
   if (auto n = top.Get("signals")) DEPIN_RETURN_IF_ERROR(ApplySignals(n, &c->signals));
@@ -201,6 +205,22 @@ Status Apply(const YAML::Node& root, Config* c) {
   }
   if (auto n = top.Get("statistics")) DEPIN_RETURN_IF_ERROR(ApplyStatistics(n, &c->statistics));
   if (auto n = top.Get("slo")) DEPIN_RETURN_IF_ERROR(ApplySlo(n, &c->slo));
+  if (auto n = top.Get("network")) {
+    MapReader r(n, "network");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    NetworkConfig& nc = c->network;
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "region_label", &nc.region_label));
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "gpu_model_label", &nc.gpu_model_label));
+    DEPIN_RETURN_IF_ERROR(
+        ReadNumber(r, "correlated_failure_min_providers", &nc.correlated_failure_min_providers));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "correlated_failure_ratio", &nc.correlated_failure_ratio));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    if (nc.correlated_failure_min_providers < 1 || nc.correlated_failure_ratio <= 0 ||
+        nc.correlated_failure_ratio > 1) {
+      return Status::InvalidArgument(
+          "network: correlated_failure_min_providers must be >= 1 and the ratio in (0, 1]");
+    }
+  }
   if (auto n = top.Get("limits")) {
     MapReader r(n, "limits");
     DEPIN_RETURN_IF_ERROR(r.CheckMap());
@@ -228,6 +248,10 @@ Status Validate(const Config& c) {
   }
   if (c.windows.slots() < 2 || c.windows.slots() > 100'000) {
     return Status::InvalidArgument("windows: length/step must be between 2 and 100000 slots");
+  }
+  if (c.windows.out_of_order_tolerance_ms > c.windows.length_ms) {
+    return Status::InvalidArgument(
+        "windows.out_of_order_tolerance: must not exceed windows.length");
   }
   if (c.performance.response_bad_s <= c.performance.response_good_s) {
     return Status::InvalidArgument("performance.response_time_bad: must exceed response_time_good");

@@ -30,6 +30,9 @@ struct ProviderConfig {
 struct WindowConfig {
   int64_t step_ms = 30'000;
   int64_t length_ms = 3'600'000;
+  // Counter samples up to this much older than their series' newest are
+  // placed in their slot; older ones are rejected as out of order.
+  int64_t out_of_order_tolerance_ms = 300'000;
   int slots() const { return static_cast<int>(length_ms / step_ms); }
 };
 
@@ -93,6 +96,13 @@ struct SloConfig {
   std::vector<int64_t> windows_ms = {300'000, 1'800'000, 3'600'000, 21'600'000, 259'200'000};
 };
 
+struct NetworkConfig {
+  std::string region_label = "region";        // info label grouping providers by region
+  std::string gpu_model_label = "gpu_model";  // info label grouping providers by GPU model
+  int correlated_failure_min_providers = 2;
+  double correlated_failure_ratio = 0.5;
+};
+
 struct LimitsConfig {
   int64_t max_body_bytes = 16 << 20;
   int64_t max_decompressed_bytes = 64 << 20;
@@ -115,6 +125,7 @@ struct Config {
   ConfidenceConfig confidence;
   StatisticsConfig statistics;
   SloConfig slo;
+  NetworkConfig network;
   LimitsConfig limits;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <tuple>
 
 #include "common/duration.h"
 #include "export/text_writer.h"
@@ -203,6 +204,45 @@ void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
       });
 }
 
+// One family over network groups (regions or GPU models).
+void GroupGauge(TextWriter& w, const std::vector<analytics::GroupFigures>& groups,
+                std::string_view family, std::string_view help, std::string_view label,
+                const std::function<std::optional<double>(const analytics::GroupFigures&)>& value) {
+  w.Family(family, help, "gauge");
+  for (const auto& g : groups) {
+    if (auto v = value(g)) w.Sample(family, {{label, g.name}}, *v);
+  }
+}
+
+std::optional<double> Utilization(const analytics::GroupFigures& g) {
+  if (g.gpus_total <= 0) return std::nullopt;
+  return g.gpus_allocated / g.gpus_total;
+}
+
+void RenderNetwork(TextWriter& w, const analytics::NetworkFigures& n) {
+  using analytics::GroupFigures;
+  for (const auto& [groups, label, suffix] :
+       {std::tuple{&n.regions, "region", "region"},
+        std::tuple{&n.gpu_models, "gpu_model", "gpu_model"}}) {
+    const std::string by = std::string("_by_") + suffix;
+    GroupGauge(w, *groups, "depin_network_providers" + by, "Providers with data, by group.", label,
+               [](const GroupFigures& g) -> std::optional<double> { return g.providers; });
+    GroupGauge(w, *groups, "depin_network_gpus_total" + by, "GPUs offered, by group.", label,
+               [](const GroupFigures& g) -> std::optional<double> { return g.gpus_total; });
+    GroupGauge(w, *groups, "depin_network_gpus_allocated" + by, "GPUs allocated, by group.", label,
+               [](const GroupFigures& g) -> std::optional<double> { return g.gpus_allocated; });
+    GroupGauge(w, *groups, "depin_network_utilization" + by + "_ratio",
+               "Allocated share of the GPUs offered, by group.", label, Utilization);
+  }
+  GroupGauge(w, n.regions, "depin_network_providers_down_by_region",
+             "Providers whose newest up sample is down, by region.", "region",
+             [](const GroupFigures& g) -> std::optional<double> { return g.down; });
+  GroupGauge(
+      w, n.regions, "depin_network_correlated_failure",
+      "1 when several providers of the region are down together.", "region",
+      [](const GroupFigures& g) -> std::optional<double> { return g.correlated_failure ? 1 : 0; });
+}
+
 }  // namespace
 
 std::string RenderScoreboard(const analytics::Scoreboard& board) {
@@ -258,6 +298,7 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
                 [](const ProviderScore& p) { return p.performance.confidence; });
 
   RenderStatistics(w, board);
+  RenderNetwork(w, board.network);
 
   w.Family("depin_network_providers", "Scored providers per tier.", "gauge");
   for (int t = 0; t < analytics::kTierCount; ++t) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "analytics/network.h"
 #include "analytics/reliability.h"
 #include "analytics/signal_stats.h"
 #include "analytics/slo.h"
@@ -140,6 +141,41 @@ TEST(Bottleneck, SaturatedAndSufferingOnly) {
   EXPECT_EQ(stats[0].bottleneck, Resource::kGpu);
   EXPECT_FALSE(stats[1].bottleneck.has_value());
   EXPECT_FALSE(stats[2].bottleneck.has_value());
+}
+
+}  // namespace
+}  // namespace depin::analytics
+
+namespace depin::analytics {
+namespace {
+
+ProviderFacts Member(const std::string& region, const std::string& model, double latest_up,
+                     double total, double allocated) {
+  ProviderFacts f;
+  f.attributes = {{"gpu_model", model}, {"region", region}};
+  f.latest_up = latest_up;
+  f.gpus_total = total;
+  f.gpus_allocated = allocated;
+  return f;
+}
+
+TEST(Network, GroupsCapacityAndCorrelatedFailures) {
+  NetworkConfig c;  // min 2 providers, ratio 0.5
+  std::vector<ProviderFacts> facts = {
+      Member("eu", "A100", 0, 8, 4), Member("eu", "H100", 0, 8, 8), Member("eu", "A100", 1, 8, 0),
+      Member("us", "A100", 0, 4, 1), Member("us", "A100", 1, 4, 3), ProviderFacts{}};
+  NetworkFigures n = ComputeNetwork(facts, c);
+  ASSERT_EQ(n.regions.size(), 3u);
+  EXPECT_EQ(n.regions[0].name, "eu");
+  EXPECT_EQ(n.regions[0].providers, 3);
+  EXPECT_EQ(n.regions[0].down, 2);
+  EXPECT_DOUBLE_EQ(n.regions[0].gpus_allocated / n.regions[0].gpus_total, 0.5);
+  EXPECT_TRUE(n.regions[0].correlated_failure);
+  EXPECT_FALSE(n.regions[1].correlated_failure);  // only one of two down
+  EXPECT_EQ(n.regions[2].name, "unknown");
+  ASSERT_EQ(n.gpu_models.size(), 3u);
+  EXPECT_EQ(n.gpu_models[0].name, "A100");
+  EXPECT_DOUBLE_EQ(n.gpu_models[0].gpus_total, 24);
 }
 
 }  // namespace
