@@ -93,12 +93,14 @@ class Layout:
 
 
 def base_panel(kind, title, targets, description, unit, decimals=None, min_=None, max_=None,
-               mappings=None, thr=None, overrides=None, custom=None):
+               mappings=None, thr=None, overrides=None, custom=None, no_value=None):
     defaults = {"unit": unit or "short", "mappings": mappings or [],
                 "thresholds": thr or thresholds((None, "green")),
                 "color": {"mode": "thresholds" if kind in ("stat", "bargauge") else "palette-classic"}}
     if decimals is not None:
         defaults["decimals"] = decimals
+    if no_value is not None:
+        defaults["noValue"] = no_value
     if min_ is not None:
         defaults["min"] = min_
     if max_ is not None:
@@ -141,11 +143,12 @@ def state_timeline(title, targets, description, mappings=None, **kw):
     return p
 
 
-def table(title, targets, description, unit=None, hide=("Time",), rename=None, **kw):
+def table(title, targets, description, unit=None, hide=("Time",), rename=None, desc=True,
+          **kw):
     p = base_panel("table", title, targets, description, unit, **kw)
     p["options"] = {"showHeader": True, "cellHeight": "sm",
                     "sortBy": [{"displayName": (rename or {}).get("Value", "Value"),
-                                "desc": True}]}
+                                "desc": desc}]}
     p["transformations"] = [{"id": "organize", "options": {
         "excludeByName": {h: True for h in hide},
         "renameByName": rename or {}}}]
@@ -232,6 +235,25 @@ def network_overview():
         "Alerts of rules/depin-alerts.yml firing now (all regions).",
         thr=thresholds((None, "green"), (1, "orange"))), 4, 4)
 
+    L.add(stat("Anomalous providers", [target(
+        "count(max by (provider) (depin_provider_anomalous == 1) %s) or vector(0)" % FILTER)],
+        "Providers with at least one signal outside its rolling baseline.",
+        thr=thresholds((None, "green"), (1, "orange"))), 6, 4)
+    L.add(stat("Bottlenecked providers", [target(
+        "count(max by (provider) (depin_provider_bottleneck == 1) %s) or vector(0)" % FILTER)],
+        "Providers limited by a saturated resource while failing or slow.",
+        thr=thresholds((None, "green"), (1, "orange"))), 6, 4)
+    L.add(stat("Declining providers", [target(
+        'count(max by (provider) (depin_provider_trend{direction="declining"} == 1) %s) '
+        "or vector(0)" % FILTER)],
+        "Providers with at least one signal trending the wrong way over the window.",
+        thr=thresholds((None, "green"), (1, "yellow"))), 6, 4)
+    L.add(stat("Mean uptime", [target(
+        "avg(depin_provider_uptime_ratio %s)" % FILTER)],
+        "Mean share of the sidecar's window the selected providers were up.",
+        unit="percentunit", decimals=2,
+        thr=thresholds((None, "red"), (0.95, "orange"), (0.99, "green"))), 6, 4)
+
     L.row("Tiers")
     L.add(timeseries("Providers per tier", [target(
         "sum by (tier) (depin_provider_tier %s)" % FILTER, "{{tier}}")],
@@ -283,7 +305,17 @@ def network_overview():
     L.add(table("Bottom 10 providers", [target(
         "bottomk(10, depin_provider_reputation_score %s)" % JOIN_ALL, instant=True, table=True)],
         "Worst reputation over all sidecar shards.", decimals=1,
-        hide=("Time", "__name__", "job", "instance"), rename={"Value": "reputation"}), 12, 9)
+        hide=("Time", "__name__", "job", "instance"), rename={"Value": "reputation"},
+        desc=False), 12, 9)
+    L.add(table("Best performance per dollar", [target(
+        "topk(10, depin_provider_cost_efficiency %s)" % JOIN_ALL, instant=True, table=True)],
+        "Performance score points per dollar per GPU-hour, best 10.", decimals=1,
+        hide=("Time", "__name__", "job", "instance"), rename={"Value": "score per $"}), 12, 9)
+    L.add(table("Lowest uptime", [target(
+        "bottomk(10, depin_provider_uptime_ratio %s)" % JOIN_ALL, instant=True, table=True)],
+        "Share of the sidecar's window each provider was up, worst 10.", unit="percentunit",
+        decimals=3, hide=("Time", "__name__", "job", "instance"),
+        rename={"Value": "uptime"}, desc=False), 12, 9)
     L.add(timeseries("Mean reputation by region", [target(
         "avg by (region) (depin_provider_reputation_score %s)" % JOIN_REGION, "{{region}}")],
         "Mean reputation score per region.", min_=0, max_=100), 12, 8)
@@ -364,26 +396,59 @@ def provider_detail():
         overrides=band), 12, 8)
     L.add(timeseries("SLO error-budget burn rate", [target(
         "depin_provider_slo_burn_rate{%s}" % P, "{{window}}")],
-        "Burn rate per window; the page thresholds are 14.4 (1h and 5m) and 6 (6h and 30m), "
-        "tickets 3 (6h and 30m) and 1 (3d and 6h). Empty until the SLO analytics export "
-        "depin_provider_slo_burn_rate.", min_=0,
+        "Job success SLO burn rate per window; the page thresholds are 14.4 (1h and 5m) and 6 "
+        "(6h and 30m), tickets 3 (6h and 30m) and 1 (3d and 6h). Windows longer than the "
+        "sidecar's windows.length are not exported.", min_=0,
         thr=thresholds((None, "green"), (1, "yellow"), (6, "orange"), (14.4, "red"))), 12, 8)
     flag = [{"type": "value", "options": {"0": {"text": "normal", "color": "green", "index": 0},
                                           "1": {"text": "anomalous", "color": "red",
                                                 "index": 1}}}]
     L.add(state_timeline("Anomalies", [target(
         "depin_provider_anomalous{%s}" % P, "{{signal}}")],
-        "Signals outside their rolling baseline. Empty until the anomaly analytics export "
-        "depin_provider_anomalous.", mappings=flag), 12, 6)
+        "Signals outside their rolling baseline (anomaly score at or above the threshold).",
+        mappings=flag), 12, 6)
     neck = [{"type": "value", "options": {"0": {"text": "ok", "color": "green", "index": 0},
                                           "1": {"text": "bottleneck", "color": "orange",
                                                 "index": 1}}}]
     L.add(state_timeline("Bottlenecks", [target(
         "depin_provider_bottleneck{%s}" % P, "{{resource}}")],
-        "Resource that saturates while latency or failures rise. Empty until the bottleneck "
-        "analytics export depin_provider_bottleneck.", mappings=neck), 12, 6)
+        "The saturated resource while failures or latency are worse than the network's.",
+        mappings=neck), 12, 6)
+    L.add(timeseries("Anomaly score by signal", [target(
+        "depin_provider_anomaly_score{%s}" % P, "{{signal}}")],
+        "Deviation of the newest step from the window's baseline (z or robust z); anomalous "
+        "at 2.5 by default.", min_=0,
+        thr=thresholds((None, "green"), (2.5, "red"))), 12, 8)
+    L.add(timeseries("Saturation by resource", [target(
+        "depin_provider_saturation_ratio{%s}" % P, "{{resource}}")],
+        "Busy share of each resource; a resource at 85% or more can be the bottleneck.",
+        unit="percentunit", min_=0, max_=1,
+        thr=thresholds((None, "green"), (0.85, "red"))), 12, 8)
+    L.add(table("Trends", [target(
+        "depin_provider_trend{%s} == 1" % P, instant=True, table=True)],
+        "Trend of each signal over the window (least squares): improving, stable or declining.",
+        hide=("Time", "__name__", "Value", "job", "instance", "provider")), 24, 6)
 
-    L.row("Reliability and raw inputs")
+    L.row("Reliability and cost (over the sidecar's window)")
+    L.add(stat("Uptime", [target("depin_provider_uptime_ratio{%s}" % P)],
+               "Share of the window the provider was up.", unit="percentunit", decimals=2,
+               thr=thresholds((None, "red"), (0.95, "orange"), (0.99, "green"))), 4, 4)
+    L.add(stat("Outages", [target("depin_provider_outages{%s}" % P)],
+               "Outages (up 1 -> 0) in the window.", decimals=0,
+               thr=thresholds((None, "green"), (1, "orange"), (3, "red"))), 4, 4)
+    L.add(stat("MTBF", [target("depin_provider_mtbf_seconds{%s}" % P)],
+               "Mean time between failures over the window; empty without a failure.",
+               unit="s", no_value="no failure"), 4, 4)
+    L.add(stat("MTTR", [target("depin_provider_mttr_seconds{%s}" % P)],
+               "Mean time to repair of the outages that ended in the window.", unit="s",
+               no_value="no repair"), 4, 4)
+    L.add(stat("Performance per dollar", [target("depin_provider_cost_efficiency{%s}" % P)],
+               "Performance score points per dollar per GPU-hour.", decimals=1), 4, 4)
+    L.add(stat("Cost per completed job", [target("depin_provider_cost_per_job_dollars{%s}" % P)],
+               "Price of the allocated GPUs over the observed time per completed job.",
+               unit="currencyUSD", decimals=3), 4, 4)
+
+    L.row("Raw inputs")
     updown = [{"type": "value", "options": {"0": {"text": "down", "color": "red", "index": 0},
                                             "1": {"text": "up", "color": "green", "index": 1}}}]
     L.add(state_timeline("Scrape health", [target("max(up{%s})" % P, "up")],

@@ -37,10 +37,7 @@ RUNBOOK_URL_PREFIX = "https://github.com/depin-sidecar/depin-sidecar/blob/main/d
 # recording rules may use them; over an absent series they are silent or
 # empty. Kept in sync with the list in docs/operations.md (test_static checks).
 FORWARD_REFERENCES = (
-    "depin_provider_anomalous",
     "depin_provider_forecast",
-    "depin_provider_bottleneck",
-    "depin_provider_slo_burn_rate",
     "depin_network_capacity_exhaustion_seconds",
 )
 

@@ -37,7 +37,10 @@ SHARDS = 2
 READY_TIMEOUT = 150
 SETTLE_SECONDS = 12
 GRAFANA_BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
-OPTIONAL_MARKERS = FORWARD_REFERENCES + ("ALERTS",)
+# Legitimately empty: forward references, firing alerts, and MTBF/MTTR of a
+# provider without a failure (or a repair) in its window.
+MAY_BE_EMPTY = ("depin_provider_mtbf_seconds", "depin_provider_mttr_seconds")
+OPTIONAL_MARKERS = FORWARD_REFERENCES + ("ALERTS",) + MAY_BE_EMPTY
 
 SIDECAR_CONFIG = {
     "evaluation_interval": "2s",
@@ -141,6 +144,15 @@ class DashboardQueriesTest(IntegrationTestCase):
             workdir, prometheus_config(prom_port, cls.sim.port, [s.port for s in cls.sidecars]),
             port=prom_port)).wait_ready()
         cls.providers = sorted(p["id"] for p in cls.sim.truth()["providers"])
+        # The sidecar's per-provider families (from its exposition's TYPE lines)
+        # that the dashboards read; raw simulator series are not waited for
+        # (a provider in a planted outage has none for a while).
+        exposed = set(re.findall(r"^# TYPE (depin_provider_\w+) ",
+                                 cls.sidecars[0].metrics_body().decode(), re.M))
+        cls.provider_families = sorted({
+            name for d in dashboards().values() for _, t in panel_targets(d)
+            for name in re.findall(r"\b(depin_provider_[a-z0-9_]+)\b", t["expr"])
+            if name in exposed and name not in MAY_BE_EMPTY})
         try:
             cls._wait_ready()
         except BaseException:
@@ -160,13 +172,19 @@ class DashboardQueriesTest(IntegrationTestCase):
                       for s in cls.sidecars]
             tiers = cls.query_value("sum(tier:depin_network_providers:sum)")
             info = cls.query_value("count(provider:depin_provider_info:max)")
-            if sum(len(r) for r in ranked) == n and tiers == n and info == n:
+            # Every per-provider family the dashboards read covers every provider
+            # (trends and anomaly scores need some window history first).
+            families = {}
+            for name in cls.provider_families:
+                families[name] = cls.query_value("count(count by (provider) (%s))" % name)
+            missing = {k: v for k, v in families.items() if v != n}
+            if sum(len(r) for r in ranked) == n and tiers == n and info == n and not missing:
                 break
             if time.monotonic() - start > READY_TIMEOUT:
                 raise AssertionError(
                     "after %d s: ranked per shard %s (of %d), tier:depin_network_providers:sum "
-                    "%s, provider:depin_provider_info:max %s" % (
-                        READY_TIMEOUT, ranked, n, tiers, info))
+                    "%s, provider:depin_provider_info:max %s, families not covering every "
+                    "provider: %s" % (READY_TIMEOUT, ranked, n, tiers, info, missing))
             time.sleep(2)
         log("%d providers ranked over %d shards after %.0f s" % (
             n, SHARDS, time.monotonic() - start))
