@@ -10,7 +10,7 @@ PACKAGES=(
   libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   prometheus prometheus-alertmanager
-  python3 python3-yaml python3-snappy python3-protobuf
+  python3 python3-yaml python3-snappy python3-protobuf python3-statsmodels
   curl ca-certificates
 )
 # Daemons that Debian's packages start on install; tests and the demo run

@@ -193,6 +193,53 @@ double RelativeForecastVariance(const HoltWintersParams& p, int h) {
   return 1 + n * a * a + 2 * a * b * s1 + b * b * s2 + seasonal;
 }
 
+Result<HoltWintersParams> FitHoltWinters(std::span<const double> y, const HoltWintersParams& base,
+                                         const HoltWintersGrid& grid) {
+  DEPIN_RETURN_IF_ERROR(ValidateHoltWintersParams(base));
+  if (grid.alpha.empty() || grid.beta.empty() || grid.gamma.empty()) {
+    return Status::InvalidArgument("empty parameter grid");
+  }
+  if (static_cast<int>(y.size()) < WarmupSteps(base)) {
+    return Status::InvalidArgument("fit needs at least " + std::to_string(WarmupSteps(base)) +
+                                   " steps");
+  }
+  const auto present = std::count_if(y.begin(), y.end(), [](double v) { return std::isfinite(v); });
+  if (2 * present < static_cast<std::ptrdiff_t>(y.size())) {
+    return Status::InvalidArgument("fit needs at least half of the steps present");
+  }
+  std::vector<double> clean(y.begin(), y.end());
+  for (double& v : clean) {
+    if (!std::isfinite(v)) v = kNaN;
+  }
+  auto initial = HeuristicInitialState(FillGaps(clean), base.season_length);
+  if (!initial.ok()) return initial.status();
+  HoltWintersParams best = base;
+  double best_sse = std::numeric_limits<double>::infinity();
+  HoltWintersParams candidate = base;
+  candidate.fit_on_warmup = false;
+  candidate.variance_window = static_cast<int>(y.size());  // plain mean: SSE = σ² n
+  for (double a : grid.alpha) {
+    for (double b : grid.beta) {
+      for (double g : grid.gamma) {
+        candidate.alpha = a;
+        candidate.beta = b;
+        candidate.gamma = g;
+        auto hw = HoltWinters::FromState(candidate, *initial);
+        if (!hw.ok()) return hw.status();
+        for (double v : clean) hw->Observe(v);
+        const double sse = hw->residual_variance() * static_cast<double>(hw->residual_count());
+        if (sse < best_sse) {
+          best_sse = sse;
+          best.alpha = a;
+          best.beta = b;
+          best.gamma = g;
+        }
+      }
+    }
+  }
+  return best;
+}
+
 HoltWinters::HoltWinters(const HoltWintersParams& p)
     : params_(p),
       z_(InverseNormalCdf(0.5 + p.interval_coverage / 2)),
@@ -248,6 +295,11 @@ void HoltWinters::Initialise() {
   warmup_ = {};
   // The buffer is a multiple of m long and at least 10 + 2 floor(m/2), so the
   // heuristic cannot fail on it; gaps are filled for the estimates only.
+  if (params_.fit_on_warmup) {
+    // Once per series, on the warm-up only; cannot fail on this buffer.
+    auto fitted = FitHoltWinters(buffered, params_);
+    if (fitted.ok()) params_ = *fitted;
+  }
   auto initial = HeuristicInitialState(FillGaps(buffered), params_.season_length);
   level_ = initial->level;
   trend_ = initial->trend;
@@ -301,15 +353,17 @@ Forecast HoltWinters::At(int h) const {
 HoltWintersState HoltWinters::state() const { return {level_, trend_, season_}; }
 
 // Layout: [format, ready, ...]; warm-up: the buffered steps (NaN = missing);
-// ready: level, trend, sigma², residuals, missing run, phase, s_0..s_{m-1}.
+// ready: alpha, beta, gamma (fitted ones may differ from the configured),
+// level, trend, sigma², residuals, missing run, phase, s_0..s_{m-1}.
 std::vector<double> HoltWinters::SaveState() const {
   std::vector<double> out{kStateFormat, ready_ ? 1.0 : 0.0};
   if (!ready_) {
     out.insert(out.end(), warmup_.begin(), warmup_.end());
     return out;
   }
-  out.insert(out.end(), {level_, trend_, sigma2_, static_cast<double>(residuals_),
-                         static_cast<double>(missing_run_), static_cast<double>(phase_)});
+  out.insert(out.end(), {params_.alpha, params_.beta, params_.gamma, level_, trend_, sigma2_,
+                         static_cast<double>(residuals_), static_cast<double>(missing_run_),
+                         static_cast<double>(phase_)});
   out.insert(out.end(), season_.begin(), season_.end());
   return out;
 }
@@ -330,25 +384,31 @@ Result<HoltWinters> HoltWinters::LoadState(const HoltWintersParams& p,
     hw.warmup_.assign(steps.begin(), steps.end());
     return hw;
   }
-  constexpr size_t kHeader = 8;
+  constexpr size_t kHeader = 11;
   if (saved[1] != 1 || saved.size() != kHeader + m) {
     return Status::InvalidArgument("Holt-Winters state: " + std::to_string(saved.size()) +
                                    " values for season_length " + std::to_string(m));
   }
-  const double residuals = saved[5];
-  const double missing = saved[6];
-  const double phase = saved[7];
-  auto whole = [](double v, double hi) { return v >= 0 && v <= hi && v == std::floor(v); };
-  if (!whole(residuals, 9007199254740992.0) || !whole(missing, kMaxMissingRun) ||
-      !whole(phase, static_cast<double>(m - 1)) || !(saved[4] >= 0)) {
-    return Status::InvalidArgument("Holt-Winters state: invalid counters");
-  }
   for (size_t i = 2; i < saved.size(); ++i) {
     if (!std::isfinite(saved[i])) return Status::InvalidArgument("Holt-Winters state: non-finite");
   }
-  hw.level_ = saved[2];
-  hw.trend_ = saved[3];
-  hw.sigma2_ = saved[4];
+  HoltWintersParams restored = p;
+  restored.alpha = saved[2];
+  restored.beta = saved[3];
+  restored.gamma = saved[4];
+  DEPIN_RETURN_IF_ERROR(ValidateHoltWintersParams(restored));
+  const double residuals = saved[8];
+  const double missing = saved[9];
+  const double phase = saved[10];
+  auto whole = [](double v, double hi) { return v >= 0 && v <= hi && v == std::floor(v); };
+  if (!whole(residuals, 9007199254740992.0) || !whole(missing, kMaxMissingRun) ||
+      !whole(phase, static_cast<double>(m - 1)) || !(saved[7] >= 0)) {
+    return Status::InvalidArgument("Holt-Winters state: invalid counters");
+  }
+  hw.params_ = restored;
+  hw.level_ = saved[5];
+  hw.trend_ = saved[6];
+  hw.sigma2_ = saved[7];
   hw.residuals_ = static_cast<int64_t>(residuals);
   hw.missing_run_ = static_cast<int>(missing);
   hw.phase_ = static_cast<int>(phase);

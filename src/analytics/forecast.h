@@ -31,6 +31,10 @@ struct HoltWintersParams {
   // `variance_window` squared residuals, then an exponentially weighted mean
   // with weight 1/variance_window. 0 means 4 * season_length.
   int variance_window = 0;
+  // When the warm-up is complete, replace alpha, beta and gamma by the
+  // point of the default HoltWintersGrid with the smallest one-step SSE over the
+  // warm-up steps (FitHoltWinters), once per series.
+  bool fit_on_warmup = false;
 };
 
 // InvalidArgument naming the first parameter out of range.
@@ -67,6 +71,25 @@ double InverseNormalCdf(double p);
 // ETS(A,A,A) h-step forecast variance in units of the one-step variance
 // (Hyndman et al. 2008, Table 6.1), in closed form. h >= 1.
 double RelativeForecastVariance(const HoltWintersParams& p, int h);
+
+// Candidate smoothing parameters for FitHoltWinters: a bounded grid, so a
+// short warm-up cannot pick degenerate values (alpha = beta = gamma = 0
+// freezes a noisy initial trend forever) or large trend gains, whose
+// initial-state errors do not die out with a long season (docs/forecast.md).
+struct HoltWintersGrid {
+  std::vector<double> alpha{0.01, 0.02, 0.05, 0.1, 0.2, 0.3};
+  std::vector<double> beta{0.0005, 0.001, 0.005};
+  std::vector<double> gamma{0.05, 0.1, 0.2};
+};
+
+// `base` with alpha, beta and gamma replaced by the grid point whose
+// recursion, from HeuristicInitialState(y) (gaps interpolated for it), has
+// the smallest sum of squared one-step errors over y (missing steps
+// contribute nothing). Ties keep the first point in alpha, beta, gamma order.
+// InvalidArgument for invalid `base`, an empty grid axis, or y shorter than
+// WarmupSteps(base) or with fewer than half of its steps present.
+Result<HoltWintersParams> FitHoltWinters(std::span<const double> y, const HoltWintersParams& base,
+                                         const HoltWintersGrid& grid = {});
 
 struct Forecast {
   double mean = 0;
@@ -108,8 +131,9 @@ class HoltWinters {
   // Current states; meaningful when ready.
   HoltWintersState state() const;
 
-  // A flat encoding of the whole state (warm-up buffer or model states), for
-  // persistence; LoadState with the same parameters restores it exactly.
+  // A flat encoding of the whole state (warm-up buffer or model states,
+  // including fitted alpha, beta, gamma), for persistence; LoadState with the
+  // same parameters restores it exactly.
   std::vector<double> SaveState() const;
   static Result<HoltWinters> LoadState(const HoltWintersParams& p, std::span<const double> saved);
 
