@@ -5,7 +5,7 @@
 namespace depin::analytics {
 
 Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, const Config& config,
-                             TierTracker& tiers) {
+                             int64_t now_ms, AnalyticsState& state) {
   const size_t n = views.size();
   std::vector<ProviderFacts> facts;
   std::vector<PerformanceResult> performance;
@@ -34,18 +34,38 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
 
   Scoreboard board;
   board.network = ComputeNetwork(facts, config.network);
+  for (const auto& region : board.network.regions) {
+    if (region.gpus_total <= 0) continue;
+    state.forecasts.FeedRegion(region.name, region.gpus_allocated / region.gpus_total, now_ms);
+    if (auto s = state.forecasts.SecondsToExhaustion(region.name)) {
+      board.exhaustion_seconds.emplace_back(region.name, *s);
+    }
+  }
   board.providers.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ProviderScore ps{std::move(facts[i]), performance[i], reputation[i],           ranks[i],
-                     std::nullopt,        std::nullopt,   std::move(statistics[i])};
+    ProviderScore ps;
+    ps.facts = std::move(facts[i]);
+    ps.performance = performance[i];
+    ps.reputation = reputation[i];
+    ps.rank = ranks[i];
+    ps.statistics = std::move(statistics[i]);
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
+    const auto series = StatSignalSeries(views[i]);
+    for (int sig = 0; sig < kStatSignalCount; ++sig) {
+      auto signal = static_cast<StatSignal>(sig);
+      state.forecasts.FeedProvider(ps.facts.id, signal, series[static_cast<size_t>(sig)].slots,
+                                   views[i].step_ms, now_ms);
+      ps.forecasts[static_cast<size_t>(sig)] =
+          state.forecasts.ProviderForecast(ps.facts.id, signal);
+    }
     if (ps.reputation.score) {
-      ps.tier_level = tiers.Update(ps.facts.id, *ps.reputation.score);
+      ps.tier_level = state.tiers.Update(ps.facts.id, *ps.reputation.score);
       ++board.providers_per_tier[*ps.tier_level];
       ++board.scored;
     }
     board.providers.push_back(std::move(ps));
   }
+  state.forecasts.Sweep();
   std::sort(board.providers.begin(), board.providers.end(),
             [](const ProviderScore& a, const ProviderScore& b) { return a.facts.id < b.facts.id; });
   return board;

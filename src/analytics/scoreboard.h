@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analytics/facts.h"
+#include "analytics/forecast_tracker.h"
 #include "analytics/network.h"
 #include "analytics/performance.h"
 #include "analytics/reputation.h"
@@ -24,6 +25,7 @@ struct ProviderScore {
   std::optional<double> percentile;  // 0..100
   std::optional<int> tier_level;     // 0..4
   ProviderStatistics statistics;     // meaningful only with a performance score
+  std::array<std::vector<ForecastPoint>, kStatSignalCount> forecasts;  // empty while warming up
 };
 
 struct Scoreboard {
@@ -31,11 +33,23 @@ struct Scoreboard {
   std::array<int, kTierCount> providers_per_tier{};
   int scored = 0;
   NetworkFigures network;
+  std::vector<std::pair<std::string, double>> exhaustion_seconds;  // by region
 };
 
-// Runs the analytics over a snapshot of the windows. `tiers` carries the
-// hysteresis state from one evaluation to the next.
+// What the analytics remember from one evaluation to the next.
+struct AnalyticsState {
+  explicit AnalyticsState(const Config& config) : tiers(config.tiers), forecasts(config.forecast) {}
+  void set_config(const Config& config) {
+    tiers.set_config(config.tiers);
+    forecasts.set_config(config.forecast);
+  }
+  TierTracker tiers;          // hysteresis
+  ForecastTracker forecasts;  // online Holt-Winters models
+};
+
+// Runs the analytics over a snapshot of the windows taken at `now_ms`.
+// `state` carries tiers and forecast models from one evaluation to the next.
 Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, const Config& config,
-                             TierTracker& tiers);
+                             int64_t now_ms, AnalyticsState& state);
 
 }  // namespace depin::analytics

@@ -75,6 +75,16 @@ std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counte
   return std::clamp(busy / capacity, 0.0, 1.0);
 }
 
+std::array<StatSeries, kStatSignalCount> StatSignalSeries(const windows::ProviderView& view) {
+  const auto& completed = view.scalar(Signal::kJobsCompleted);
+  return {{
+      {SlotMeans(view.scalar(Signal::kUp)), true},
+      {SlotMeans(view.scalar(Signal::kGpuUtil)), true},
+      {SlotRatio(view.scalar(Signal::kJobsFailed), completed), false},
+      {SlotMeans(completed), true},  // mean increase per series per slot: throughput
+  }};
+}
+
 ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
                                      const PerformanceResult& performance, const Config& config) {
   const StatisticsConfig& sc = config.statistics;
@@ -86,16 +96,11 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const Pr
 
   const auto& completed = view.scalar(Signal::kJobsCompleted);
   const auto& failed = view.scalar(Signal::kJobsFailed);
-  const std::array<std::pair<SlotSeries, bool>, kStatSignalCount> series = {{
-      {SlotMeans(up), true},
-      {SlotMeans(view.scalar(Signal::kGpuUtil)), true},
-      {SlotRatio(failed, completed), false},
-      {SlotMeans(completed), true},  // mean increase per series per slot: throughput
-  }};
+  const auto series = StatSignalSeries(view);
   const double step_s = static_cast<double>(view.step_ms) / 1000.0;
   const double window_s = step_s * view.slots;
   for (int i = 0; i < kStatSignalCount; ++i) {
-    const auto& [slots, higher_is_better] = series[i];
+    const auto& [slots, higher_is_better] = series[static_cast<size_t>(i)];
     SignalStatistics& s = st.signals[i];
     s.trend = FitTrend(slots, step_s, static_cast<size_t>(sc.trend_min_points));
     if (s.trend) {

@@ -27,6 +27,13 @@ enum class StatSignal : uint8_t { kUptime, kGpuUtil, kFailureRatio, kJobsComplet
 inline constexpr int kStatSignalCount = 4;
 std::string_view StatSignalName(StatSignal s);
 
+// The per-slot series of each StatSignal, and whether higher is better.
+struct StatSeries {
+  SlotSeries slots;
+  bool higher_is_better = true;
+};
+std::array<StatSeries, kStatSignalCount> StatSignalSeries(const windows::ProviderView& view);
+
 struct SignalStatistics {
   std::optional<LinearTrend> trend;
   std::optional<TrendDirection> direction;

@@ -145,6 +145,32 @@ Status ApplySlo(const YAML::Node& node, SloConfig* slo) {
   return Status::Ok();
 }
 
+Status ApplyForecast(const YAML::Node& node, ForecastConfig* f) {
+  MapReader r(node, "forecast");
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(yaml::ReadBool(r, "enabled", &f->enabled));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "step", &f->step_ms));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "season", &f->season_ms));
+  std::vector<std::string> horizons;
+  DEPIN_RETURN_IF_ERROR(yaml::ReadStringList(r, "horizons", &horizons));
+  if (!horizons.empty()) {
+    f->horizons_ms.clear();
+    for (const auto& h : horizons) {
+      auto d = ParseDuration(h);
+      if (!d.ok() || d.value() <= 0) {
+        return Status::InvalidArgument("forecast.horizons: invalid duration \"" + h + "\"");
+      }
+      f->horizons_ms.push_back(d.value());
+    }
+  }
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "coverage", &f->coverage));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "alpha", &f->alpha));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "beta", &f->beta));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "gamma", &f->gamma));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "exhaustion_horizon", &f->exhaustion_horizon_ms));
+  return r.CheckUnknown();
+}
+
 Status Apply(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   MapReader top(root, "");
@@ -221,6 +247,7 @@ Status Apply(const YAML::Node& root, Config* c) {
           "network: correlated_failure_min_providers must be >= 1 and the ratio in (0, 1]");
     }
   }
+  if (auto n = top.Get("forecast")) DEPIN_RETURN_IF_ERROR(ApplyForecast(n, &c->forecast));
   if (auto n = top.Get("limits")) {
     MapReader r(n, "limits");
     DEPIN_RETURN_IF_ERROR(r.CheckMap());
@@ -276,6 +303,20 @@ Status Validate(const Config& c) {
                     l.max_providers, l.max_series_per_provider}) {
     if (v <= 0) return Status::InvalidArgument("limits: every limit must be positive");
   }
+  const ForecastConfig& f = c.forecast;
+  if (f.step_ms <= 0 || f.step_ms % c.windows.step_ms != 0) {
+    return Status::InvalidArgument("forecast.step: must be a multiple of windows.step");
+  }
+  if (f.season_ms % f.step_ms != 0 || f.season_ms / f.step_ms < 2) {
+    return Status::InvalidArgument(
+        "forecast.season: must be at least two forecast steps, a multiple");
+  }
+  for (int64_t h : f.horizons_ms) {
+    if (h % f.step_ms != 0)
+      return Status::InvalidArgument("forecast.horizons: must be multiples of forecast.step");
+  }
+  if (f.coverage <= 0 || f.coverage >= 1)
+    return Status::InvalidArgument("forecast.coverage: must be in (0, 1)");
   if (!c.signals[Index(Signal::kUp)].enabled) {
     return Status::InvalidArgument("signals.up: required (uptime and confidence depend on it)");
   }

@@ -96,6 +96,17 @@ struct SloConfig {
   std::vector<int64_t> windows_ms = {300'000, 1'800'000, 3'600'000, 21'600'000, 259'200'000};
 };
 
+// Online Holt-Winters forecasts (docs/forecast.md).
+struct ForecastConfig {
+  bool enabled = true;
+  int64_t step_ms = 300'000;       // one observation per step; a multiple of windows.step
+  int64_t season_ms = 86'400'000;  // daily season
+  std::vector<int64_t> horizons_ms = {3'600'000, 21'600'000, 86'400'000};
+  double coverage = 0.8;
+  double alpha = 0.02, beta = 0.001, gamma = 0.1;
+  int64_t exhaustion_horizon_ms = 604'800'000;  // look this far for capacity exhaustion
+};
+
 struct NetworkConfig {
   std::string region_label = "region";        // info label grouping providers by region
   std::string gpu_model_label = "gpu_model";  // info label grouping providers by GPU model
@@ -126,6 +137,7 @@ struct Config {
   StatisticsConfig statistics;
   SloConfig slo;
   NetworkConfig network;
+  ForecastConfig forecast;
   LimitsConfig limits;
 };
 

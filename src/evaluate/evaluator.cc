@@ -19,7 +19,7 @@ prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name,
 Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                      exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
     : config_(config),
-      tiers_(config.tiers),
+      state_(config),
       store_(store),
       cache_(cache),
       log_(log),
@@ -49,7 +49,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   auto start = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(eval_mu_);
   auto views = store_.Snapshot(now_ms);
-  analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, tiers_);
+  analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
   std::string body = exposition::RenderScoreboard(board);
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
@@ -69,7 +69,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
 void Evaluator::UpdateConfig(const Config& config) {
   std::lock_guard<std::mutex> lock(eval_mu_);
   config_ = config;
-  tiers_.set_config(config.tiers);
+  state_.set_config(config);
 }
 
 void Evaluator::Start() {

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "analytics/tiers.h"
+#include "analytics/scoreboard.h"
 #include "common/logger.h"
 #include "config/config.h"
 #include "export/metrics_cache.h"
@@ -41,9 +41,9 @@ class Evaluator {
  private:
   void Loop();
 
-  std::mutex eval_mu_;  // one evaluation at a time; guards config_ and tiers_
+  std::mutex eval_mu_;  // one evaluation at a time; guards config_ and state_
   Config config_;
-  analytics::TierTracker tiers_;
+  analytics::AnalyticsState state_;
   windows::WindowStore& store_;
   exposition::MetricsCache& cache_;
   Logger& log_;

@@ -219,6 +219,38 @@ std::optional<double> Utilization(const analytics::GroupFigures& g) {
   return g.gpus_allocated / g.gpus_total;
 }
 
+void RenderForecasts(TextWriter& w, const analytics::Scoreboard& board) {
+  w.Family("depin_provider_forecast",
+           "Holt-Winters forecast of the signal at the horizon: mean and prediction interval.",
+           "gauge");
+  for (const auto& p : board.providers) {
+    if (!p.performance.score) continue;
+    for (int s = 0; s < analytics::kStatSignalCount; ++s) {
+      const auto signal = analytics::StatSignalName(static_cast<analytics::StatSignal>(s));
+      for (const auto& point : p.forecasts[static_cast<size_t>(s)]) {
+        const std::string horizon = FormatDuration(point.horizon_ms);
+        for (const auto& [bound, value] :
+             {std::pair{"lower", point.value.lower}, std::pair{"mean", point.value.mean},
+              std::pair{"upper", point.value.upper}}) {
+          w.Sample("depin_provider_forecast",
+                   {{"bound", bound},
+                    {"horizon", horizon},
+                    {"provider", p.facts.id},
+                    {"signal", signal}},
+                   value);
+        }
+      }
+    }
+  }
+  w.Family("depin_network_capacity_exhaustion_seconds",
+           "Seconds until the forecast GPU utilisation of the region reaches 100%; +Inf beyond "
+           "the exhaustion horizon.",
+           "gauge");
+  for (const auto& [region, seconds] : board.exhaustion_seconds) {
+    w.Sample("depin_network_capacity_exhaustion_seconds", {{"region", region}}, seconds);
+  }
+}
+
 void RenderNetwork(TextWriter& w, const analytics::NetworkFigures& n) {
   using analytics::GroupFigures;
   for (const auto& [groups, label, suffix] :
@@ -299,6 +331,7 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
 
   RenderStatistics(w, board);
   RenderNetwork(w, board.network);
+  RenderForecasts(w, board);
 
   w.Family("depin_network_providers", "Scored providers per tier.", "gauge");
   for (int t = 0; t < analytics::kTierCount; ++t) {

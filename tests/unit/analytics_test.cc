@@ -187,8 +187,8 @@ TEST(Scoreboard, OrdersProvidersAndLeavesThinOnesUnscored) {
   Config c = DefaultConfig();
   std::vector<windows::ProviderView> views = {
       View("good", 20, 1.0, 100, 1), View("bad", 20, 0.7, 60, 40), View("new", 2, 1.0, 10, 0)};
-  TierTracker tiers(c.tiers);
-  Scoreboard board = ComputeScoreboard(views, c, tiers);
+  AnalyticsState state(c);
+  Scoreboard board = ComputeScoreboard(views, c, 1'700'000'000'000, state);
   ASSERT_EQ(board.providers.size(), 3u);
   const auto& bad = board.providers[0];
   const auto& good = board.providers[1];

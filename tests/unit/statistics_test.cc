@@ -171,8 +171,9 @@ TEST(Network, GroupsCapacityAndCorrelatedFailures) {
   EXPECT_EQ(n.regions[0].down, 2);
   EXPECT_DOUBLE_EQ(n.regions[0].gpus_allocated / n.regions[0].gpus_total, 0.5);
   EXPECT_TRUE(n.regions[0].correlated_failure);
-  EXPECT_FALSE(n.regions[1].correlated_failure);  // only one of two down
-  EXPECT_EQ(n.regions[2].name, "unknown");
+  EXPECT_EQ(n.regions[1].name, "unknown");
+  EXPECT_EQ(n.regions[2].name, "us");
+  EXPECT_FALSE(n.regions[2].correlated_failure);  // only one of two down
   ASSERT_EQ(n.gpu_models.size(), 3u);
   EXPECT_EQ(n.gpu_models[0].name, "A100");
   EXPECT_DOUBLE_EQ(n.gpu_models[0].gpus_total, 24);

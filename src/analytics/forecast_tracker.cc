@@ -1,0 +1,123 @@
+#include "analytics/forecast_tracker.h"
+
+#include <cmath>
+#include <limits>
+
+namespace depin::analytics {
+namespace {
+
+// Missing steps replayed at most; a longer gap restarts the model.
+constexpr int64_t kMaxGapSeasons = 1;
+
+std::string Key(const std::string& provider, StatSignal signal) {
+  return provider + '\0' + std::string(StatSignalName(signal));
+}
+
+}  // namespace
+
+ForecastTracker::ForecastTracker(const ForecastConfig& config) : config_(config) {}
+
+ForecastTracker::Model& ForecastTracker::Get(std::map<std::string, Model>& models,
+                                             const std::string& key) {
+  Model& m = models[key];
+  if (!m.hw) {
+    HoltWintersParams p;
+    p.alpha = config_.alpha;
+    p.beta = config_.beta;
+    p.gamma = config_.gamma;
+    p.interval_coverage = config_.coverage;
+    p.season_length = static_cast<int>(config_.season_ms / config_.step_ms);
+    auto hw = HoltWinters::Create(p);
+    if (hw.ok()) m.hw = std::move(hw.value());
+  }
+  m.touched = true;
+  return m;
+}
+
+void ForecastTracker::FeedProvider(const std::string& provider, StatSignal signal,
+                                   const SlotSeries& slots, int64_t step_ms, int64_t now_ms) {
+  if (!config_.enabled || slots.value.empty()) return;
+  Model& m = Get(providers_, Key(provider, signal));
+  if (!m.hw) return;
+  const int64_t fs = config_.step_ms;
+  const int64_t n = static_cast<int64_t>(slots.value.size());
+  const int64_t first_slot = now_ms / step_ms - n + 1;
+  const int64_t current_step = now_ms / fs;  // still filling
+  const int64_t first_full = (first_slot * step_ms + fs - 1) / fs;
+  int64_t from = std::max(m.last_step + 1, first_full);
+  if (m.last_step >= 0 &&
+      first_full - m.last_step - 1 > kMaxGapSeasons * m.hw->params().season_length) {
+    m.hw.reset();  // too long without data: start again
+    Get(providers_, Key(provider, signal));
+    if (!m.hw) return;
+    from = first_full;
+  } else if (m.last_step >= 0) {
+    for (int64_t k = m.last_step + 1; k < first_full; ++k) m.hw->Observe(std::nan(""));
+  }
+  for (int64_t k = from; k < current_step; ++k) {
+    const int64_t begin = k * fs / step_ms - first_slot, end = (k + 1) * fs / step_ms - first_slot;
+    double sum = 0, count = 0;
+    for (int64_t i = std::max<int64_t>(begin, 0); i < std::min(end, n); ++i) {
+      if (!slots.present[static_cast<size_t>(i)]) continue;
+      sum += slots.value[static_cast<size_t>(i)];
+      count += 1;
+    }
+    m.hw->Observe(count > 0 ? sum / count : std::nan(""));
+    m.last_step = k;
+  }
+}
+
+void ForecastTracker::FeedRegion(const std::string& region, double utilisation, int64_t now_ms) {
+  if (!config_.enabled) return;
+  Model& m = Get(regions_, region);
+  if (!m.hw) return;
+  const int64_t completed = now_ms / config_.step_ms - 1;
+  if (m.last_step < 0) m.last_step = completed - 1;
+  for (int64_t k = m.last_step + 1; k <= completed; ++k) {
+    m.hw->Observe(k == completed ? utilisation : std::nan(""));
+  }
+  m.last_step = std::max(m.last_step, completed);
+}
+
+std::vector<ForecastPoint> ForecastTracker::At(const Model& m) const {
+  std::vector<ForecastPoint> out;
+  if (!m.hw || !m.hw->ready()) return out;
+  for (int64_t h : config_.horizons_ms) {
+    out.push_back({h, m.hw->At(static_cast<int>(h / config_.step_ms))});
+  }
+  return out;
+}
+
+std::vector<ForecastPoint> ForecastTracker::ProviderForecast(const std::string& provider,
+                                                             StatSignal signal) const {
+  auto it = providers_.find(Key(provider, signal));
+  return it == providers_.end() ? std::vector<ForecastPoint>{} : At(it->second);
+}
+
+std::optional<double> ForecastTracker::SecondsToExhaustion(const std::string& region) const {
+  auto it = regions_.find(region);
+  if (it == regions_.end() || !it->second.hw || !it->second.hw->ready()) return std::nullopt;
+  const HoltWinters& hw = *it->second.hw;
+  const int64_t steps = config_.exhaustion_horizon_ms / config_.step_ms;
+  for (int64_t h = 1; h <= steps; ++h) {
+    if (hw.At(static_cast<int>(h)).mean >= 1.0) {
+      return static_cast<double>(h * config_.step_ms) / 1000.0;
+    }
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
+void ForecastTracker::Sweep() {
+  for (auto* models : {&providers_, &regions_}) {
+    for (auto it = models->begin(); it != models->end();) {
+      if (!it->second.touched) {
+        it = models->erase(it);
+      } else {
+        it->second.touched = false;
+        ++it;
+      }
+    }
+  }
+}
+
+}  // namespace depin::analytics
