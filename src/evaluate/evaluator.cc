@@ -30,6 +30,8 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                        .Add({})),
       duration_(MakeGauge(registry, "depin_sidecar_evaluation_duration_seconds",
                           "Duration of the last evaluation, rendering included.")),
+      interval_(MakeGauge(registry, "depin_sidecar_evaluation_interval_seconds",
+                          "Configured evaluation interval.")),
       last_timestamp_(MakeGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
                                 "Unix time of the last completed evaluation.")),
       active_providers_(MakeGauge(registry, "depin_sidecar_active_providers",
@@ -55,6 +57,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   cache_.Set(std::move(body));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   duration_.Set(seconds);
+  interval_.Set(static_cast<double>(config_.evaluation_interval_ms) / 1000.0);
   last_timestamp_.Set(static_cast<double>(now_ms) / 1000.0);
   active_providers_.Set(static_cast<double>(views.size()));
   scored_providers_.Set(board.scored);

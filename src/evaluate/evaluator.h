@@ -50,6 +50,7 @@ class Evaluator {
 
   prometheus::Counter& evaluations_;
   prometheus::Gauge& duration_;
+  prometheus::Gauge& interval_;
   prometheus::Gauge& last_timestamp_;
   prometheus::Gauge& active_providers_;
   prometheus::Gauge& scored_providers_;
