@@ -1,8 +1,42 @@
 #include "analytics/scoreboard.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 namespace depin::analytics {
+namespace {
+
+std::string Inputs(const ProviderScore& ps) {
+  std::ostringstream out;
+  out << "reputation=" << *ps.reputation.score << " raw=" << ps.raw_reputation.value_or(0)
+      << " penalty=" << ps.penalty_points;
+  for (int c = 0; c < kRepCriterionCount; ++c) {
+    if (auto v = ps.reputation.criteria[c]) {
+      out << ' ' << RepCriterionName(static_cast<RepCriterion>(c)) << '=' << *v;
+    }
+  }
+  return out.str();
+}
+
+// Audit records for a tier change and for a large move of the score.
+void RecordChanges(const ProviderScore& ps, std::optional<int> tier_before,
+                   const PenaltyConfig& config, int64_t now_ms, AnalyticsState& state) {
+  const std::string& id = ps.facts.id;
+  if (tier_before && *tier_before != *ps.tier_level) {
+    state.audit.Append({now_ms, id, "tier", "tier thresholds with hysteresis",
+                        static_cast<double>(*tier_before), static_cast<double>(*ps.tier_level),
+                        Inputs(ps)});
+  }
+  auto [it, first] = state.audited_scores.try_emplace(id, *ps.reputation.score);
+  if (!first && std::abs(*ps.reputation.score - it->second) >= config.audit_score_change) {
+    state.audit.Append({now_ms, id, "score", "reputation moved by audit_score_change or more",
+                        it->second, *ps.reputation.score, Inputs(ps)});
+    it->second = *ps.reputation.score;
+  }
+}
+
+}  // namespace
 
 Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, const Config& config,
                              int64_t now_ms, AnalyticsState& state) {
@@ -23,11 +57,17 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
   }
   MarkBottlenecks(facts, &statistics, config.statistics);
 
+  // Penalties come off the raw reputation before ranks and tiers.
   std::vector<std::optional<double>> scores(n);
   std::vector<std::string> ids(n);
+  std::vector<double> penalty(n, 0.0);
   for (size_t i = 0; i < n; ++i) {
-    scores[i] = reputation[i].score;
     ids[i] = facts[i].id;
+    if (!reputation[i].score) continue;
+    PenaltyInputs in{facts[i].latest_up, facts[i].sla_fraction,
+                     statistics[i].signals[static_cast<int>(StatSignal::kFailureRatio)].anomalous};
+    penalty[i] = state.penalties.Update(ids[i], in, now_ms, state.audit);
+    scores[i] = std::max(0.0, *reputation[i].score - penalty[i]);
   }
   auto ranks = RankDescending(scores, ids);
   auto percentiles = PercentileRanks(scores, /*higher_is_better=*/true);
@@ -47,6 +87,10 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     ps.facts = std::move(facts[i]);
     ps.performance = performance[i];
     ps.reputation = reputation[i];
+    ps.raw_reputation = reputation[i].score;
+    ps.reputation.score = scores[i];
+    ps.penalty_points = penalty[i];
+    ps.penalties_fired = state.penalties.Fired(ids[i]);
     ps.rank = ranks[i];
     ps.statistics = std::move(statistics[i]);
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
@@ -59,7 +103,9 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
           state.forecasts.ProviderForecast(ps.facts.id, signal);
     }
     if (ps.reputation.score) {
+      const auto before = state.tiers.Current(ps.facts.id);
       ps.tier_level = state.tiers.Update(ps.facts.id, *ps.reputation.score);
+      RecordChanges(ps, before, config.penalties, now_ms, state);
       ++board.providers_per_tier[*ps.tier_level];
       ++board.scored;
     }

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <vector>
 
 #include "analytics/facts.h"
 #include "analytics/forecast_tracker.h"
 #include "analytics/network.h"
+#include "analytics/penalties.h"
 #include "analytics/performance.h"
 #include "analytics/reputation.h"
 #include "analytics/signal_stats.h"
@@ -21,10 +23,13 @@ struct ProviderScore {
   ProviderFacts facts;
   PerformanceResult performance;
   ReputationResult reputation;
-  std::optional<int> rank;           // 1 = best
-  std::optional<double> percentile;  // 0..100
-  std::optional<int> tier_level;     // 0..4
-  ProviderStatistics statistics;     // meaningful only with a performance score
+  std::optional<int> rank;               // 1 = best
+  std::optional<double> percentile;      // 0..100
+  std::optional<int> tier_level;         // 0..4
+  std::optional<double> raw_reputation;  // before penalties
+  double penalty_points = 0;             // taken off raw_reputation
+  std::array<uint64_t, kPenaltyRuleCount> penalties_fired{};
+  ProviderStatistics statistics;  // meaningful only with a performance score
   std::array<std::vector<ForecastPoint>, kStatSignalCount> forecasts;  // empty while warming up
 };
 
@@ -38,13 +43,21 @@ struct Scoreboard {
 
 // What the analytics remember from one evaluation to the next.
 struct AnalyticsState {
-  explicit AnalyticsState(const Config& config) : tiers(config.tiers), forecasts(config.forecast) {}
+  explicit AnalyticsState(const Config& config)
+      : tiers(config.tiers),
+        forecasts(config.forecast),
+        penalties(config.penalties),
+        audit(static_cast<size_t>(config.penalties.audit_capacity)) {}
   void set_config(const Config& config) {
     tiers.set_config(config.tiers);
     forecasts.set_config(config.forecast);
+    penalties.set_config(config.penalties);
   }
-  TierTracker tiers;          // hysteresis
-  ForecastTracker forecasts;  // online Holt-Winters models
+  TierTracker tiers;                             // hysteresis
+  ForecastTracker forecasts;                     // online Holt-Winters models
+  PenaltyTracker penalties;                      // decaying penalty points
+  AuditLog audit;                                // score, tier and penalty changes
+  std::map<std::string, double> audited_scores;  // last reputation put on record
 };
 
 // Runs the analytics over a snapshot of the windows taken at `now_ms`.

@@ -248,6 +248,24 @@ Status Apply(const YAML::Node& root, Config* c) {
     }
   }
   if (auto n = top.Get("forecast")) DEPIN_RETURN_IF_ERROR(ApplyForecast(n, &c->forecast));
+  if (auto n = top.Get("penalties")) {
+    MapReader r(n, "penalties");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    PenaltyConfig& p = c->penalties;
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "outage_points", &p.outage_points));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "sla_breach_points", &p.sla_breach_points));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "failure_burst_points", &p.failure_burst_points));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "sla_breach_below", &p.sla_breach_below));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "half_life", &p.half_life_ms));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "audit_capacity", &p.audit_capacity));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "audit_score_change", &p.audit_score_change));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    if (p.outage_points < 0 || p.sla_breach_points < 0 || p.failure_burst_points < 0 ||
+        p.audit_capacity < 1 || p.half_life_ms <= 0) {
+      return Status::InvalidArgument(
+          "penalties: points must be >= 0, half_life positive, audit_capacity >= 1");
+    }
+  }
   if (auto n = top.Get("limits")) {
     MapReader r(n, "limits");
     DEPIN_RETURN_IF_ERROR(r.CheckMap());

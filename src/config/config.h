@@ -99,12 +99,24 @@ struct SloConfig {
 // Online Holt-Winters forecasts (docs/forecast.md).
 struct ForecastConfig {
   bool enabled = true;
-  int64_t step_ms = 300'000;       // one observation per step; a multiple of windows.step
+  int64_t step_ms = 900'000;       // one observation per step; a multiple of windows.step
   int64_t season_ms = 86'400'000;  // daily season
   std::vector<int64_t> horizons_ms = {3'600'000, 21'600'000, 86'400'000};
   double coverage = 0.8;
   double alpha = 0.02, beta = 0.001, gamma = 0.1;
   int64_t exhaustion_horizon_ms = 604'800'000;  // look this far for capacity exhaustion
+};
+
+// Penalties lower the reputation on an outage, an SLA breach or a failure
+// burst, then decay back with the half-life.
+struct PenaltyConfig {
+  double outage_points = 5;
+  double sla_breach_points = 3;
+  double failure_burst_points = 5;
+  double sla_breach_below = 0.9;      // SLA fraction under which the SLA counts as breached
+  int64_t half_life_ms = 21'600'000;  // 6h
+  int64_t audit_capacity = 100'000;   // audit records kept in memory
+  double audit_score_change = 5;      // reputation change (points) worth an audit record
 };
 
 struct NetworkConfig {
@@ -138,6 +150,7 @@ struct Config {
   SloConfig slo;
   NetworkConfig network;
   ForecastConfig forecast;
+  PenaltyConfig penalties;
   LimitsConfig limits;
 };
 

@@ -43,7 +43,12 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
       window_bytes_(
           MakeGauge(registry, "depin_sidecar_window_bytes", "Bytes held by window ring buffers.")),
       metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
-                               "Size of the derived part of the /metrics body.")) {}
+                               "Size of the derived part of the /metrics body.")),
+      audit_records_(prometheus::BuildCounter()
+                         .Name("depin_sidecar_audit_records_total")
+                         .Help("Audit records of score, tier and penalty changes.")
+                         .Register(registry)
+                         .Add({})) {}
 
 Evaluator::~Evaluator() { Stop(); }
 
@@ -53,6 +58,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   auto views = store_.Snapshot(now_ms);
   analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
   std::string body = exposition::RenderScoreboard(board);
+  LogNewAuditRecords();
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -67,6 +73,24 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   log_.Debug("evaluation done", {{"providers", std::to_string(views.size())},
                                  {"scored", std::to_string(board.scored)},
                                  {"duration_seconds", std::to_string(seconds)}});
+}
+
+void Evaluator::LogNewAuditRecords() {
+  const uint64_t appended = state_.audit.appended();
+  if (appended == audit_logged_) return;
+  const auto records = state_.audit.Records();
+  const uint64_t fresh = std::min<uint64_t>(appended - audit_logged_, records.size());
+  for (size_t i = records.size() - fresh; i < records.size(); ++i) {
+    const auto& r = records[i];
+    log_.Info("audit", {{"provider", r.provider},
+                        {"kind", r.kind},
+                        {"rule", r.rule},
+                        {"before", std::to_string(r.before)},
+                        {"after", std::to_string(r.after)},
+                        {"inputs", r.inputs}});
+  }
+  audit_records_.Increment(static_cast<double>(appended - audit_logged_));
+  audit_logged_ = appended;
 }
 
 void Evaluator::UpdateConfig(const Config& config) {

@@ -40,6 +40,8 @@ class Evaluator {
 
  private:
   void Loop();
+  // Writes audit records appended since the last call to the log (logfmt).
+  void LogNewAuditRecords();
 
   std::mutex eval_mu_;  // one evaluation at a time; guards config_ and state_
   Config config_;
@@ -57,6 +59,8 @@ class Evaluator {
   prometheus::Gauge& active_series_;
   prometheus::Gauge& window_bytes_;
   prometheus::Gauge& metrics_bytes_;
+  prometheus::Counter& audit_records_;
+  uint64_t audit_logged_ = 0;  // audit records already written to the log
 
   std::mutex timer_mu_;
   std::condition_variable wake_;

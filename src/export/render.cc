@@ -172,6 +172,20 @@ void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
                   }
                   return out;
                 });
+  ScoredGauge(w, board, "depin_provider_penalty_points",
+              "Penalty points currently taken off the reputation (they decay with a half-life).",
+              [](const ProviderScore& p) -> std::optional<double> { return p.penalty_points; });
+  w.Family("depin_provider_penalties_total",
+           "Penalties applied since the sidecar started, by rule.", "counter");
+  for (const auto& p : board.providers) {
+    if (!p.performance.score) continue;
+    for (int r = 0; r < analytics::kPenaltyRuleCount; ++r) {
+      w.Sample("depin_provider_penalties_total",
+               {{"provider", p.facts.id},
+                {"rule", analytics::PenaltyRuleName(static_cast<analytics::PenaltyRule>(r))}},
+               static_cast<double>(p.penalties_fired[static_cast<size_t>(r)]));
+    }
+  }
   ScoredGauge(w, board, "depin_provider_cost_efficiency",
               "Performance score points per dollar per GPU-hour.",
               [](const ProviderScore& p) { return p.statistics.cost.score_per_dollar; });

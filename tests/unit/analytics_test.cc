@@ -207,3 +207,65 @@ TEST(Scoreboard, OrdersProvidersAndLeavesThinOnesUnscored) {
 
 }  // namespace
 }  // namespace depin::analytics
+
+namespace depin::analytics {
+namespace {
+
+TEST(Penalties, TransitionsAddPointsThatDecay) {
+  PenaltyConfig c;  // outage 5, sla 3, burst 5, half-life 6h
+  PenaltyTracker t(c);
+  AuditLog audit(10);
+  const int64_t t0 = 1'700'000'000'000;
+  EXPECT_DOUBLE_EQ(t.Update("p", {1.0, 0.95, false}, t0, audit), 0);
+  EXPECT_DOUBLE_EQ(t.Update("p", {0.0, 0.95, false}, t0 + 1000, audit), 5);   // outage starts
+  EXPECT_NEAR(t.Update("p", {0.0, 0.95, false}, t0 + 2000, audit), 5, 1e-3);  // still down: once
+  // Six hours later half of it is left; then an SLA breach and a failure burst.
+  double points = t.Update("p", {1.0, 0.5, true}, t0 + 2000 + c.half_life_ms, audit);
+  EXPECT_NEAR(points, 2.5 + 3 + 5, 1e-3);
+  EXPECT_EQ(t.Fired("p")[0], 1u);
+  EXPECT_EQ(t.Fired("p")[1], 1u);
+  EXPECT_EQ(t.Fired("p")[2], 1u);
+  auto records = audit.Records("p");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].rule, "outage");
+  EXPECT_EQ(records[0].kind, "penalty");
+  EXPECT_DOUBLE_EQ(records[0].after, 5);
+  EXPECT_EQ(records[1].rule, "sla_breach");
+  EXPECT_NE(records[1].inputs.find("sla_fraction=0.5"), std::string::npos);
+}
+
+TEST(AuditLog, IsBounded) {
+  AuditLog log(2);
+  for (int i = 0; i < 5; ++i) log.Append({i, "p" + std::to_string(i % 2), "tier", "r", 0, 1, ""});
+  EXPECT_EQ(log.appended(), 5u);
+  auto all = log.Records();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].timestamp_ms, 3);
+  EXPECT_EQ(log.Records("p0").size(), 1u);
+}
+
+TEST(Scoreboard, PenaltiesLowerTheRankedScoreAndTierChangesAreAudited) {
+  Config c = DefaultConfig();
+  AnalyticsState state(c);
+  std::vector<windows::ProviderView> views = {View("a", 20, 1.0, 100, 1),
+                                              View("b", 20, 1.0, 100, 1)};
+  const int64_t t0 = 1'700'000'000'000;
+  Scoreboard first = ComputeScoreboard(views, c, t0, state);
+  const double healthy = *first.providers[0].reputation.score;
+  // "a" goes down in its newest slot: an outage penalty comes off its score.
+  auto& up = views[0].scalars[Index(Signal::kUp)];
+  up.sum.back() = 0;
+  Scoreboard second = ComputeScoreboard(views, c, t0 + 15'000, state);
+  const auto& a = second.providers[0];
+  EXPECT_NEAR(a.penalty_points, c.penalties.outage_points, 1e-3);
+  EXPECT_NEAR(*a.reputation.score, *a.raw_reputation - a.penalty_points, 1e-9);
+  EXPECT_LT(*a.reputation.score, healthy);
+  EXPECT_EQ(*a.rank, 2);
+  EXPECT_EQ(a.penalties_fired[0], 1u);
+  bool penalty_recorded = false;
+  for (const auto& r : state.audit.Records("a")) penalty_recorded |= (r.kind == "penalty");
+  EXPECT_TRUE(penalty_recorded);
+}
+
+}  // namespace
+}  // namespace depin::analytics
