@@ -26,7 +26,7 @@ import time
 import unittest
 import urllib.parse
 
-from ops_support import (DASHBOARD_DIR, FORWARD_REFERENCES, RULE_FILES, SOURCE_DIR, load_yaml,
+from ops_support import (DASHBOARD_DIR, FORWARD_REFERENCES, RULE_FILES, SOURCE_DIR, WARMING_UP, load_yaml,
                          recording_rules)
 from harness import (IntegrationTestCase, PrometheusServer, Sidecar, Simulator, get_json,
                      http_get, log, select)
@@ -37,9 +37,10 @@ SHARDS = 2
 READY_TIMEOUT = 150
 SETTLE_SECONDS = 12
 GRAFANA_BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
-# Legitimately empty: forward references, firing alerts, and MTBF/MTTR of a
-# provider without a failure (or a repair) in its window.
-MAY_BE_EMPTY = ("depin_provider_mtbf_seconds", "depin_provider_mttr_seconds")
+# Legitimately empty: forward references, firing alerts, MTBF/MTTR of a
+# provider without a failure (or a repair) in its window, and forecasts
+# still warming up.
+MAY_BE_EMPTY = ("depin_provider_mtbf_seconds", "depin_provider_mttr_seconds") + WARMING_UP
 OPTIONAL_MARKERS = FORWARD_REFERENCES + ("ALERTS",) + MAY_BE_EMPTY
 
 SIDECAR_CONFIG = {
