@@ -58,7 +58,8 @@ if ! DEPIN_SKIP_DEPS=1 DEPIN_BUILD_DIR=$BUILD_DIR scripts/build.sh; then
 fi
 
 step "all tests ($BUILD_DIR/)"
-run_ctest "all-tests" --test-dir "$BUILD_DIR"
+# Integration tests mostly wait on real processes: run three at a time.
+run_ctest "all-tests" --test-dir "$BUILD_DIR" --parallel 3
 
 step "sanitizer build ($ASAN_DIR/)"
 if DEPIN_SKIP_DEPS=1 DEPIN_SANITIZE=1 DEPIN_BUILD_DIR=$ASAN_DIR scripts/build.sh; then
