@@ -13,7 +13,7 @@ namespace {
 using analytics::ProviderScore;
 
 // One gauge family: a sample per provider for which `value` returns a number.
-void ProviderGauge(TextWriter& w, const analytics::Scoreboard& board, std::string_view name,
+void ProviderGauge(SampleSink& w, const analytics::Scoreboard& board, std::string_view name,
                    std::string_view help,
                    const std::function<std::optional<double>(const ProviderScore&)>& value) {
   w.Family(name, help, "gauge");
@@ -26,7 +26,7 @@ void ProviderGauge(TextWriter& w, const analytics::Scoreboard& board, std::strin
 // `label`="<name of the part>", for providers that have `score`.
 template <typename Part, size_t N>
 void Breakdown(
-    TextWriter& w, const analytics::Scoreboard& board, std::string_view family,
+    SampleSink& w, const analytics::Scoreboard& board, std::string_view family,
     std::string_view help, std::string_view label, std::string_view (*part_name)(Part),
     const std::function<const std::array<std::optional<double>, N>*(const ProviderScore&)>& parts) {
   w.Family(family, help, "gauge");
@@ -43,7 +43,7 @@ void Breakdown(
 
 // A labelled family over scored providers: `parts` lists (label value, value).
 void LabelledGauge(
-    TextWriter& w, const analytics::Scoreboard& board, std::string_view family,
+    SampleSink& w, const analytics::Scoreboard& board, std::string_view family,
     std::string_view help, std::string_view label,
     const std::function<std::vector<std::pair<std::string, double>>(const ProviderScore&)>& parts) {
   w.Family(family, help, "gauge");
@@ -83,7 +83,7 @@ std::vector<std::pair<std::string, double>> SignalParts(
 }
 
 // A gauge over scored providers only.
-void ScoredGauge(TextWriter& w, const analytics::Scoreboard& board, std::string_view name,
+void ScoredGauge(SampleSink& w, const analytics::Scoreboard& board, std::string_view name,
                  std::string_view help,
                  const std::function<std::optional<double>(const ProviderScore&)>& value) {
   ProviderGauge(w, board, name, help, [&value](const ProviderScore& p) -> std::optional<double> {
@@ -92,7 +92,7 @@ void ScoredGauge(TextWriter& w, const analytics::Scoreboard& board, std::string_
   });
 }
 
-void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
+void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
   using analytics::ProviderStatistics;
   ScoredGauge(w, board, "depin_provider_uptime_ratio", "Share of the window the provider was up.",
               [](const ProviderScore& p) { return p.statistics.reliability.uptime_ratio; });
@@ -219,7 +219,7 @@ void RenderStatistics(TextWriter& w, const analytics::Scoreboard& board) {
 }
 
 // One family over network groups (regions or GPU models).
-void GroupGauge(TextWriter& w, const std::vector<analytics::GroupFigures>& groups,
+void GroupGauge(SampleSink& w, const std::vector<analytics::GroupFigures>& groups,
                 std::string_view family, std::string_view help, std::string_view label,
                 const std::function<std::optional<double>(const analytics::GroupFigures&)>& value) {
   w.Family(family, help, "gauge");
@@ -233,7 +233,7 @@ std::optional<double> Utilization(const analytics::GroupFigures& g) {
   return g.gpus_allocated / g.gpus_total;
 }
 
-void RenderForecasts(TextWriter& w, const analytics::Scoreboard& board) {
+void RenderForecasts(SampleSink& w, const analytics::Scoreboard& board) {
   w.Family("depin_provider_forecast",
            "Holt-Winters forecast of the signal at the horizon: mean and prediction interval.",
            "gauge");
@@ -265,7 +265,7 @@ void RenderForecasts(TextWriter& w, const analytics::Scoreboard& board) {
   }
 }
 
-void RenderNetwork(TextWriter& w, const analytics::NetworkFigures& n) {
+void RenderNetwork(SampleSink& w, const analytics::NetworkFigures& n) {
   using analytics::GroupFigures;
   for (const auto& [groups, label, suffix] :
        {std::tuple{&n.regions, "region", "region"},
@@ -293,8 +293,12 @@ void RenderNetwork(TextWriter& w, const analytics::NetworkFigures& n) {
 
 std::string RenderScoreboard(const analytics::Scoreboard& board) {
   TextWriter w;
-  w.buffer().reserve(board.providers.size() * 1500 + 1024);
+  w.buffer().reserve(board.providers.size() * 4000 + 4096);
+  RenderScoreboard(board, w);
+  return w.Take();
+}
 
+void RenderScoreboard(const analytics::Scoreboard& board, SampleSink& w) {
   ProviderGauge(w, board, "depin_provider_performance_score",
                 "Performance score 0-100 from six weighted components.",
                 [](const ProviderScore& p) { return p.performance.score; });
@@ -352,7 +356,6 @@ std::string RenderScoreboard(const analytics::Scoreboard& board) {
     w.Sample("depin_network_providers", {{"tier", analytics::TierName(t)}},
              board.providers_per_tier[t]);
   }
-  return w.Take();
 }
 
 }  // namespace depin::exposition

@@ -4,11 +4,15 @@
 #include <string>
 
 #include "analytics/scoreboard.h"
+#include "export/text_writer.h"
 
 namespace depin::exposition {
 
 // The derived families in text format 0.0.4, every family with HELP and TYPE.
 // Providers without a score only appear in depin_provider_confidence (0).
 std::string RenderScoreboard(const analytics::Scoreboard& board);
+
+// The same families and samples, handed to any sink (e.g. the store).
+void RenderScoreboard(const analytics::Scoreboard& board, SampleSink& sink);
 
 }  // namespace depin::exposition

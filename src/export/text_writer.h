@@ -10,11 +10,21 @@ namespace depin::exposition {
 
 using LabelPair = std::pair<std::string_view, std::string_view>;
 
-class TextWriter {
+// Receives metric families and their samples: the text exposition, or the
+// derived-series store. Every family is declared once, before its samples.
+class SampleSink {
  public:
-  // Starts a metric family; every family is declared once, before its samples.
-  void Family(std::string_view name, std::string_view help, std::string_view type);
-  void Sample(std::string_view name, std::initializer_list<LabelPair> labels, double value);
+  virtual ~SampleSink() = default;
+  virtual void Family(std::string_view name, std::string_view help, std::string_view type) = 0;
+  virtual void Sample(std::string_view name, std::initializer_list<LabelPair> labels,
+                      double value) = 0;
+};
+
+class TextWriter : public SampleSink {
+ public:
+  void Family(std::string_view name, std::string_view help, std::string_view type) override;
+  void Sample(std::string_view name, std::initializer_list<LabelPair> labels,
+              double value) override;
   std::string Take() { return std::move(out_); }
   std::string& buffer() { return out_; }
 
