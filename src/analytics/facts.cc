@@ -99,6 +99,7 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
   f.price = ReadGauge(view.scalar(Signal::kPrice)).latest;
   f.gpus_total = ReadGauge(view.scalar(Signal::kGpusTotal)).latest;
   f.gpus_allocated = ReadGauge(view.scalar(Signal::kGpusAllocated)).latest;
+  f.memory_total_bytes = ReadGauge(view.scalar(Signal::kMemoryTotal)).latest;
   return f;
 }
 

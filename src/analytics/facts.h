@@ -29,6 +29,7 @@ struct ProviderFacts {
   std::optional<double> price;           // latest price per GPU-hour
   std::optional<double> gpus_total;      // latest
   std::optional<double> gpus_allocated;  // latest
+  std::optional<double> memory_total_bytes;  // latest host memory
 
   double jobs_finished() const { return jobs_completed + jobs_failed; }
 };
