@@ -12,6 +12,12 @@ cli::FlagSet MakeFlagSet(Flags* f) {
              &f->config_file);
   set.String("web.listen-address", "ADDR", "Address to listen on. Default: 0.0.0.0:9470",
              &f->listen_address);
+  set.String("web.config.file", "PATH",
+             "Web config (exporter-toolkit format) enabling TLS and/or basic auth. "
+             "See docs/security.md.",
+             &f->web_config_file);
+  set.Bool("web.enable-lifecycle", "Enable shutdown and reload via HTTP (POST /-/quit, /-/reload).",
+           &f->enable_lifecycle);
   set.String("log.level", "LEVEL", "debug, info, warn or error. Default: info", &f->log_level);
   set.Bool("check-config", "Validate the configuration and exit (0 = valid).", &f->check_config);
   set.Bool("help", "Show this help.", &f->help);
@@ -28,7 +34,9 @@ std::string Usage() {
          "derived series: performance and reputation scores, ranks and tiers.\n\n" +
          MakeFlagSet(&unused).Help() +
          "\nEndpoints: POST /api/v1/write (remote-write 1.0), GET /metrics,\n"
-         "GET /-/healthy, GET /-/ready. SIGHUP reloads, SIGTERM stops.\n";
+         "GET /-/healthy, GET /-/ready; POST /-/reload and /-/quit with\n"
+         "--web.enable-lifecycle. SIGHUP reloads --config.file and --web.config.file,\n"
+         "SIGTERM stops.\n";
 }
 
 Result<Flags> ParseFlags(const std::vector<std::string>& args) {

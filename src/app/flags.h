@@ -11,6 +11,8 @@ namespace depin::app {
 struct Flags {
   std::string config_file;  // empty: built-in defaults
   std::string listen_address = "0.0.0.0:9470";
+  std::string web_config_file;  // empty: plain HTTP, no authentication
+  bool enable_lifecycle = false;
   std::string log_level = "info";
   bool check_config = false;
   bool help = false;

@@ -2,12 +2,16 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
 
 #include "app/flags.h"
+#include "app/reloader.h"
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/logger.h"
 #include "config/config.h"
 #include "evaluate/evaluator.h"
@@ -15,6 +19,7 @@
 #include "ingest/ingester.h"
 #include "route/router.h"
 #include "server/http_server.h"
+#include "server/web_security.h"
 #include "windows/window_store.h"
 
 #ifndef DEPIN_VERSION
@@ -30,26 +35,21 @@ depin::Result<Config> LoadConfig(const std::string& path) {
   return path.empty() ? depin::Result<Config>(depin::DefaultConfig()) : depin::LoadConfigFile(path);
 }
 
-// Waits for SIGINT/SIGTERM (returns) and handles SIGHUP reloads meanwhile.
-void WaitForShutdown(const sigset_t& signals, const std::string& config_file,
-                     depin::evaluate::Evaluator& evaluator, Logger& log) {
+// Waits for SIGINT/SIGTERM (returns) and runs SIGHUP reloads meanwhile.
+// /-/quit sends SIGTERM to this process, so it ends here too.
+void WaitForShutdown(const sigset_t& signals, depin::app::Reloader& reloader, Logger& log) {
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig != SIGHUP) {
-      log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      return;
-    }
-    auto next = LoadConfig(config_file);
-    if (!next.ok()) {
-      log.Error("reload failed, keeping the running configuration",
-                {{"err", next.status().message()}});
+    siginfo_t info{};
+    int sig = sigwaitinfo(&signals, &info);
+    if (sig < 0) continue;
+    if (sig == SIGHUP) {
+      (void)reloader.Reload("SIGHUP");  // logs and counts its own failure
       continue;
     }
-    evaluator.UpdateConfig(next.value());
-    log.Info(
-        "configuration reloaded",
-        {{"note", "weights and thresholds apply now; contract, windows and limits at restart"}});
+    bool self = sig == SIGTERM && info.si_pid == getpid();
+    log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                               {"source", self ? "/-/quit" : "signal"}});
+    return;
   }
 }
 
@@ -81,9 +81,15 @@ int main(int argc, char** argv) {
     log.Error("invalid configuration", {{"err", config.status().message()}});
     return 1;
   }
+  auto security = depin::server::LoadWebSecurity(flags->web_config_file);
+  if (!security.ok()) {
+    log.Error("invalid web configuration", {{"err", security.status().message()}});
+    return 1;
+  }
   if (flags->check_config) {
     std::printf("configuration is valid%s\n",
                 flags->config_file.empty() ? " (built-in defaults)" : "");
+    if (!flags->web_config_file.empty()) std::printf("web configuration is valid\n");
     return 0;
   }
   auto address = depin::cli::ParseHostPort(flags->listen_address);
@@ -108,20 +114,52 @@ int main(int argc, char** argv) {
   depin::ingest::Ingester ingester(config->limits, router, store, *registry);
   depin::exposition::MetricsCache cache;
   depin::evaluate::Evaluator evaluator(config.value(), store, cache, *registry, log);
-  depin::server::HttpServer server({address.value(), config->limits.max_body_bytes, DEPIN_VERSION},
-                                   ingester, cache, *registry, log);
+  depin::server::HttpServer server(
+      {address.value(), config->limits.max_body_bytes, DEPIN_VERSION, flags->enable_lifecycle},
+      security.value(), ingester, cache, *registry, log);
   if (auto st = server.Bind(); !st.ok()) {
     log.Error("cannot start", {{"err", st.message()}});
     return 1;
   }
+  if (security.value()->auth.enabled() && !server.tls()) {
+    log.Warn("basic auth without TLS: passwords cross the network in clear text",
+             {{"web_config", flags->web_config_file}});
+  }
+
+  depin::app::Reloader reloader(*registry, log, depin::NowMs);
+  reloader.AddSource("config", [&]() -> depin::Result<depin::app::Reloader::Apply> {
+    auto next = LoadConfig(flags->config_file);
+    if (!next.ok()) return next.status();
+    return depin::app::Reloader::Apply([&evaluator, &log, c = std::move(next.value())] {
+      evaluator.UpdateConfig(c);
+      log.Info("analytics settings applied",
+               {{"note",
+                 "weights and thresholds apply now; contract, windows and limits at "
+                 "restart"}});
+    });
+  });
+  if (!flags->web_config_file.empty()) {
+    reloader.AddSource("web config", [&]() -> depin::Result<depin::app::Reloader::Apply> {
+      auto next = depin::server::LoadWebSecurity(flags->web_config_file);
+      if (!next.ok()) return next.status();
+      DEPIN_RETURN_IF_ERROR(server.CheckSecurity(*next.value()));
+      return depin::app::Reloader::Apply([&server, s = next.value()] { server.SetSecurity(s); });
+    });
+  }
+  reloader.MarkLoaded();
+  server.SetLifecycleHandlers(
+      {[&reloader] { return reloader.Reload("/-/reload"); }, [] { kill(getpid(), SIGTERM); }});
   evaluator.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
            {{"version", DEPIN_VERSION},
             {"address", depin::cli::JoinHostPort(address->host, server.bound_port())},
-            {"config", flags->config_file.empty() ? "built-in defaults" : flags->config_file}});
+            {"config", flags->config_file.empty() ? "built-in defaults" : flags->config_file},
+            {"tls", server.tls() ? "true" : "false"},
+            {"basic_auth", security.value()->auth.enabled() ? "true" : "false"},
+            {"lifecycle", flags->enable_lifecycle ? "true" : "false"}});
 
-  WaitForShutdown(signals, flags->config_file, evaluator, log);
+  WaitForShutdown(signals, reloader, log);
   server.Stop();
   http.join();
   evaluator.Stop();

@@ -9,23 +9,94 @@ namespace depin::server {
 namespace {
 
 constexpr const char* kTextFormat = "text/plain; version=0.0.4; charset=utf-8";
+constexpr const char* kRealm = "Basic realm=\"depin-sidecar\"";
 
 void Reply(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(message + "\n", "text/plain; charset=utf-8");
 }
 
+bool HasBody(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) return true;
+  return req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
+}
+
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options, ingest::Ingester& ingester,
-                       exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
+HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const WebSecurity> security,
+                       ingest::Ingester& ingester, exposition::MetricsCache& cache,
+                       prometheus::Registry& registry, Logger& log)
     : options_(std::move(options)),
+      tls_(security->tls != nullptr),
+      security_(std::move(security)),
+      tls_source_([this] { return Security()->tls; }),
       ingester_(ingester),
       cache_(cache),
       registry_(registry),
-      log_(log),
-      http_(std::make_unique<httplib::Server>()) {
+      log_(log) {
+  if (tls_) {
+    // The base context only installs the switch: each handshake takes the
+    // certificate and policy of the web config current at that moment.
+    http_ = std::make_unique<httplib::SSLServer>(
+        [this](SSL_CTX& ctx) { return InstallTlsSwitch(ctx, &tls_source_); });
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
   Routes();
+}
+
+std::shared_ptr<const WebSecurity> HttpServer::Security() const {
+  std::lock_guard<std::mutex> lock(security_mu_);
+  return security_;
+}
+
+Status HttpServer::CheckSecurity(const WebSecurity& next) const {
+  if ((next.tls != nullptr) != tls_) {
+    return Status::InvalidArgument(std::string("tls_server_config ") +
+                                   (tls_ ? "removed" : "added") +
+                                   ": switching between HTTP and HTTPS needs a restart");
+  }
+  return Status::Ok();
+}
+
+void HttpServer::SetSecurity(std::shared_ptr<const WebSecurity> next) {
+  std::lock_guard<std::mutex> lock(security_mu_);
+  security_ = std::move(next);
+}
+
+void HttpServer::SetLifecycleHandlers(LifecycleHandlers handlers) {
+  lifecycle_ = std::move(handlers);
+}
+
+// As Prometheus: POST and PUT only, 403 unless --web.enable-lifecycle.
+// Answered before the body is read: `curl -X POST` sends no Content-Length,
+// and cpp-httplib would wait for a body until the read timeout.
+bool HttpServer::HandleLifecycle(const httplib::Request& req, httplib::Response& res) {
+  const bool reload = req.path == "/-/reload";
+  if (!reload && req.path != "/-/quit") return false;
+  if (HasBody(req)) res.set_header("Connection", "close");  // the body is not read
+  if (req.method == "GET" || req.method == "HEAD") {
+    Reply(res, 405, "Only POST or PUT requests allowed");
+  } else if (req.method != "POST" && req.method != "PUT") {
+    Reply(res, 405, "method not allowed");
+  } else if (!options_.enable_lifecycle) {
+    Reply(res, 403, "Lifecycle API is not enabled.");
+  } else if (!(reload ? static_cast<bool>(lifecycle_.reload)
+                      : static_cast<bool>(lifecycle_.quit))) {
+    Reply(res, 503, "not available yet");
+  } else if (reload) {
+    Status st = lifecycle_.reload();
+    if (st.ok()) {
+      res.status = 200;
+    } else {
+      Reply(res, 500, "failed to reload config: " + st.message());
+    }
+  } else {
+    log_.Warn("received termination request via web service, exiting gracefully");
+    lifecycle_.quit();
+    Reply(res, 200, "Requesting termination... Goodbye!");
+  }
+  return true;
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -36,9 +107,19 @@ void HttpServer::Routes() {
   s.set_keep_alive_max_count(1000);
   s.set_socket_options(cli::SetListenSocketOptions);
 
-  // Checked before the body is read: a wrong encoding (gzip, br) must never
-  // be inflated by the HTTP layer, and an oversized body never buffered.
+  // Checked before the body is read: credentials on every path (as
+  // exporter-toolkit), then for writes: a wrong encoding (gzip, br) must
+  // never be inflated by the HTTP layer, and an oversized body never buffered.
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<const WebSecurity> security = Security();
+    if (security->auth.enabled() && !security->auth.Check(req.get_header_value("Authorization"))) {
+      res.set_header("WWW-Authenticate", kRealm);
+      if (HasBody(req)) res.set_header("Connection", "close");  // the body is not read
+      log_.Debug("unauthorized request", {{"path", req.path}, {"remote", req.remote_addr}});
+      Reply(res, 401, "Unauthorized");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (HandleLifecycle(req, res)) return httplib::Server::HandlerResponse::Handled;
     if (req.method != "POST" || req.path != "/api/v1/write")
       return httplib::Server::HandlerResponse::Unhandled;
     std::string encoding = req.get_header_value("Content-Encoding");
@@ -101,6 +182,12 @@ void HttpServer::Routes() {
                     "text/html; charset=utf-8");
   });
 
+  // Configured headers (http_server_config.headers) on every answer.
+  s.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    std::shared_ptr<const WebSecurity> security = Security();
+    for (const auto& [name, value] : security->config.headers) res.set_header(name, value);
+  });
+
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
@@ -136,6 +223,7 @@ void HttpServer::Routes() {
 }
 
 Status HttpServer::Bind() {
+  if (!http_->is_valid()) return Status::Internal("cannot set up the TLS context");
   const auto& a = options_.address;
   if (a.port == 0) {
     bound_port_ = http_->bind_to_any_port(a.host);

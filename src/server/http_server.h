@@ -1,12 +1,15 @@
-// Server: the HTTP face of the sidecar (DESIGN §5). Translates requests to
-// the ingest and export units; holds no logic of its own.
+// Server: the HTTP face of the sidecar (DESIGN §5, §10). Translates requests
+// to the ingest and export units; checks basic auth on every request and
+// serves TLS as the web config says; holds no other logic.
 #pragma once
 
 #include <prometheus/registry.h>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/cli.h"
@@ -14,10 +17,13 @@
 #include "common/status.h"
 #include "export/metrics_cache.h"
 #include "ingest/ingester.h"
+#include "server/web_security.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace depin::server {
 
@@ -25,18 +31,40 @@ struct ServerOptions {
   cli::HostPort address;
   int64_t max_body_bytes = 16 << 20;
   std::string version;
+  // POST|PUT /-/reload and /-/quit; without it they answer 403.
+  bool enable_lifecycle = false;
+};
+
+// What /-/reload and /-/quit do (with ServerOptions::enable_lifecycle).
+struct LifecycleHandlers {
+  std::function<Status()> reload;  // 200 when ok, else 500 with the message
+  std::function<void()> quit;      // asks the process to stop; the answer is 200
 };
 
 class HttpServer {
  public:
-  // All references must outlive the server.
-  HttpServer(ServerOptions options, ingest::Ingester& ingester, exposition::MetricsCache& cache,
+  // All references must outlive the server. `security` (non-null) decides
+  // once and for all whether the listener speaks TLS.
+  HttpServer(ServerOptions options, std::shared_ptr<const WebSecurity> security,
+             ingest::Ingester& ingester, exposition::MetricsCache& cache,
              prometheus::Registry& registry, Logger& log);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds the listening socket; Unavailable when the address is taken.
+  // Call before Serve(); without it the lifecycle endpoints answer 503.
+  void SetLifecycleHandlers(LifecycleHandlers handlers);
+
+  // Ok when `next` can replace the running web settings; InvalidArgument
+  // when it turns TLS on or off, which needs a restart.
+  Status CheckSecurity(const WebSecurity& next) const;
+  // Users, headers and TLS settings apply from the next request and the next
+  // TLS handshake on; connections already open keep their TLS session.
+  void SetSecurity(std::shared_ptr<const WebSecurity> next);
+  bool tls() const { return tls_; }
+
+  // Binds the listening socket; Unavailable when the address is taken,
+  // Internal when the TLS context could not be set up.
   Status Bind();
   // Serves until Stop(); call after a successful Bind().
   void Serve();
@@ -46,8 +74,16 @@ class HttpServer {
 
  private:
   void Routes();
+  // /-/reload and /-/quit; false for any other path.
+  bool HandleLifecycle(const httplib::Request& req, httplib::Response& res);
+  std::shared_ptr<const WebSecurity> Security() const;
 
   ServerOptions options_;
+  const bool tls_;
+  mutable std::mutex security_mu_;
+  std::shared_ptr<const WebSecurity> security_;  // guarded by security_mu_
+  TlsContextSource tls_source_;                  // reads security_; outlives http_
+  LifecycleHandlers lifecycle_;
   ingest::Ingester& ingester_;
   exposition::MetricsCache& cache_;
   prometheus::Registry& registry_;
