@@ -98,34 +98,40 @@ double CompletionProbability(const ProviderScore& p, double hours) {
   return std::clamp(success * survive, 0.0, 1.0);
 }
 
+std::string ExclusionReason(const ProviderScore& p, const JobSpec& job) {
+  const auto& f = p.facts;
+  std::string why;
+  if (!p.reputation.score || !p.tier_level) {
+    why = "not scored yet (too little data)";
+  } else if (*p.tier_level < job.min_tier) {
+    why = "tier below " + std::string(analytics::TierName(job.min_tier));
+  } else if (job.gpu_model && Attribute(f, "gpu_model") != *job.gpu_model) {
+    why = "other GPU model";
+  } else if (!FreeGpus(f) || *FreeGpus(f) < job.gpus) {
+    why = "not enough free GPUs";
+  } else if (job.memory_gb &&
+             (!f.memory_total_bytes || *f.memory_total_bytes < *job.memory_gb * 1e9)) {
+    why = "not enough host memory";
+  } else if (job.budget_per_hour && (!f.price || *f.price * job.gpus > *job.budget_per_hour)) {
+    why = "over budget";
+  } else if (job.regions_required && !job.regions.empty() &&
+             std::find(job.regions.begin(), job.regions.end(), Attribute(f, "region")) ==
+                 job.regions.end()) {
+    why = "outside the required regions";
+  }
+  return why;
+}
+
 RecommendResult Recommend(const analytics::Scoreboard& board, const JobSpec& job) {
   RecommendResult out;
   std::map<std::string, int> excluded;
   for (const auto& p : board.providers) {
-    const auto& f = p.facts;
-    std::string why;
-    if (!p.reputation.score || !p.tier_level) {
-      why = "not scored yet (too little data)";
-    } else if (*p.tier_level < job.min_tier) {
-      why = "tier below " + std::string(analytics::TierName(job.min_tier));
-    } else if (job.gpu_model && Attribute(f, "gpu_model") != *job.gpu_model) {
-      why = "other GPU model";
-    } else if (!FreeGpus(f) || *FreeGpus(f) < job.gpus) {
-      why = "not enough free GPUs";
-    } else if (job.memory_gb &&
-               (!f.memory_total_bytes || *f.memory_total_bytes < *job.memory_gb * 1e9)) {
-      why = "not enough host memory";
-    } else if (job.budget_per_hour && (!f.price || *f.price * job.gpus > *job.budget_per_hour)) {
-      why = "over budget";
-    } else if (job.regions_required && !job.regions.empty() &&
-               std::find(job.regions.begin(), job.regions.end(), Attribute(f, "region")) ==
-                   job.regions.end()) {
-      why = "outside the required regions";
-    }
+    const std::string why = ExclusionReason(p, job);
     if (!why.empty()) {
       ++excluded[why];
       continue;
     }
+    const auto& f = p.facts;
     Recommendation r;
     r.provider = f.id;
     r.completion_probability = CompletionProbability(p, job.duration_hours);

@@ -52,6 +52,9 @@ struct RecommendResult {
 
 RecommendResult Recommend(const analytics::Scoreboard& board, const JobSpec& job);
 
+// Why the provider cannot take the job ("over budget", ...); empty when it can.
+std::string ExclusionReason(const analytics::ProviderScore& p, const JobSpec& job);
+
 // {"recommendations": [...], "excluded": {...}, "explanation": "..."}; the
 // explanation says why nothing fits when the list is empty.
 std::string RecommendationsJson(const RecommendResult& result, const JobSpec& job);
