@@ -61,17 +61,23 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   LogNewAuditRecords();
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
+  const int scored = board.scored;
+  auto published = std::make_shared<Evaluation>(Evaluation{std::move(board), config_, now_ms});
+  {
+    std::lock_guard<std::mutex> latest_lock(latest_mu_);
+    latest_ = std::move(published);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   duration_.Set(seconds);
   interval_.Set(static_cast<double>(config_.evaluation_interval_ms) / 1000.0);
   last_timestamp_.Set(static_cast<double>(now_ms) / 1000.0);
   active_providers_.Set(static_cast<double>(views.size()));
-  scored_providers_.Set(board.scored);
+  scored_providers_.Set(scored);
   active_series_.Set(static_cast<double>(store_.series_count()));
   window_bytes_.Set(static_cast<double>(store_.window_bytes()));
   evaluations_.Increment();
   log_.Debug("evaluation done", {{"providers", std::to_string(views.size())},
-                                 {"scored", std::to_string(board.scored)},
+                                 {"scored", std::to_string(scored)},
                                  {"duration_seconds", std::to_string(seconds)}});
 }
 
@@ -91,6 +97,16 @@ void Evaluator::LogNewAuditRecords() {
   }
   audit_records_.Increment(static_cast<double>(appended - audit_logged_));
   audit_logged_ = appended;
+}
+
+std::shared_ptr<const Evaluation> Evaluator::Latest() const {
+  std::lock_guard<std::mutex> lock(latest_mu_);
+  return latest_;
+}
+
+std::vector<analytics::AuditRecord> Evaluator::AuditRecords(std::string_view provider) const {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  return state_.audit.Records(provider);
 }
 
 void Evaluator::UpdateConfig(const Config& config) {

@@ -8,8 +8,11 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "analytics/scoreboard.h"
 #include "common/logger.h"
@@ -18,6 +21,13 @@
 #include "windows/window_store.h"
 
 namespace depin::evaluate {
+
+// The outcome of one evaluation, shared read-only with the API.
+struct Evaluation {
+  analytics::Scoreboard board;
+  Config config;  // the configuration it was computed with
+  int64_t at_ms = 0;
+};
 
 class Evaluator {
  public:
@@ -38,12 +48,19 @@ class Evaluator {
   // Applies new weights and thresholds from the next evaluation on.
   void UpdateConfig(const Config& config);
 
+  // The latest evaluation; null before the first one. Thread-safe.
+  std::shared_ptr<const Evaluation> Latest() const;
+  // Audit records of one provider (all when empty), oldest first. Thread-safe.
+  std::vector<analytics::AuditRecord> AuditRecords(std::string_view provider) const;
+
  private:
   void Loop();
   // Writes audit records appended since the last call to the log (logfmt).
   void LogNewAuditRecords();
 
-  std::mutex eval_mu_;  // one evaluation at a time; guards config_ and state_
+  mutable std::mutex eval_mu_;  // one evaluation at a time; guards config_ and state_
+  mutable std::mutex latest_mu_;
+  std::shared_ptr<const Evaluation> latest_;  // guarded by latest_mu_
   Config config_;
   analytics::AnalyticsState state_;
   windows::WindowStore& store_;
