@@ -70,8 +70,9 @@ Status Configure(SSL_CTX* ctx, const TlsServerConfig& c) {
                                    OpenSslReason());
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, c.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return Status::InvalidArgument("tls_server_config.key_file " + c.key_file + ": " +
-                                   OpenSslReason());
+    std::string reason = OpenSslReason();
+    if (reason == "key values mismatch") reason = "does not match cert_file " + c.cert_file;
+    return Status::InvalidArgument("tls_server_config.key_file " + c.key_file + ": " + reason);
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return Status::InvalidArgument("tls_server_config.key_file " + c.key_file +

@@ -108,7 +108,7 @@ Status ParseTls(const YAML::Node& node, const std::string& base_dir, TlsServerCo
 }
 
 Status ParseUsers(const YAML::Node& node, std::map<std::string, std::string>* users) {
-  if (node.IsNull()) return Status::Ok();
+  if (!node || node.IsNull()) return Status::Ok();
   if (!node.IsMap()) return Status::InvalidArgument("basic_auth_users: expected a mapping");
   for (const auto& kv : node) {
     auto user = kv.first.as<std::string>();
@@ -130,7 +130,7 @@ Status ParseUsers(const YAML::Node& node, std::map<std::string, std::string>* us
 }
 
 Status ParseHeaders(const YAML::Node& node, std::map<std::string, std::string>* headers) {
-  if (node.IsNull()) return Status::Ok();
+  if (!node || node.IsNull()) return Status::Ok();
   if (!node.IsMap())
     return Status::InvalidArgument("http_server_config.headers: expected a mapping");
   for (const auto& kv : node) {
