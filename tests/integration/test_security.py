@@ -22,8 +22,8 @@ import warnings
 
 import snappy
 
-from harness import (SIDECAR_BIN, IntegrationTestCase, Sidecar, http_request, log,
-                     parse_metrics, value_of)
+from harness import (PROMETHEUS_BIN, SIDECAR_BIN, IntegrationTestCase, PrometheusServer, Sidecar,
+                     http_request, log, parse_metrics, value_of)
 from remote_write import default_headers, encode_write_request, series
 
 REALM = 'Basic realm="depin-sidecar"'
@@ -284,6 +284,38 @@ class SecurityTest(IntegrationTestCase):
         samples = sc.metrics()
         self.assertEqual(value_of(samples, "depin_sidecar_write_requests_total", 0.0), 0.0)
         self.assertEqual(sc.post_write()[0], 204)
+
+    def test_real_prometheus_scrapes_and_writes_over_tls_with_basic_auth(self):
+        if not os.access(PROMETHEUS_BIN, os.X_OK):
+            self.skipTest("prometheus not installed")
+        sc = self.start(self.web_config("prometheus"))
+        secure = {"basic_auth": {"username": "alice", "password": "alice-pw"},
+                  "tls_config": {"ca_file": self.ca}}
+        prom = self.start_process(PrometheusServer(self.tmpdir(), {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+            "scrape_configs": [dict({
+                "job_name": "sidecar", "scheme": "https",
+                "static_configs": [{"targets": ["127.0.0.1:%d" % sc.port],
+                                    "labels": {"provider": "sec-prom"}}]}, **secure)],
+            "remote_write": [dict({
+                "url": "https://127.0.0.1:%d/api/v1/write" % sc.port,
+                "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
+                                           "action": "keep"}],
+                "queue_config": {"batch_send_deadline": "1s"}}, **secure)],
+        })).wait_ready()
+        deadline = time.monotonic() + 60
+        up, written = [], 0.0
+        while time.monotonic() < deadline:
+            up = prom.instant_query('up{job="sidecar"}')
+            written = value_of(sc.metrics(), "depin_sidecar_write_requests_total", 0.0,
+                               code="204")
+            if up and up[0]["value"][1] == "1" and written > 0:
+                break
+            time.sleep(0.5)
+        self.assertTrue(up and up[0]["value"][1] == "1", "scrape over TLS failed: %r" % up)
+        self.assertGreater(written, 0, "no remote-write request stored (204)")
+        failed = prom.instant_query("sum(prometheus_remote_storage_samples_failed_total)")
+        self.assertEqual(float(failed[0]["value"][1]) if failed else 0.0, 0.0)
 
     def test_plain_http_to_the_tls_port_fails(self):
         sc = self.start(self.web_config("plain"))
