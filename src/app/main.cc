@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "api/router.h"
 #include "app/flags.h"
 #include "app/reloader.h"
 #include "common/cli.h"
@@ -149,6 +150,12 @@ int main(int argc, char** argv) {
   reloader.MarkLoaded();
   server.SetLifecycleHandlers(
       {[&reloader] { return reloader.Reload("/-/reload"); }, [] { kill(getpid(), SIGTERM); }});
+  depin::api::ApiRouter api(
+      {[&evaluator] { return evaluator.Latest(); },
+       [&evaluator](std::string_view provider) { return evaluator.AuditRecords(provider); }},
+      depin::api::RouterLimits{});
+  server.Mount(R"(/api/v1/(?!write$|read$).*)",
+               [&api](const depin::PlainRequest& req) { return api.Handle(req); });
   evaluator.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",

@@ -157,6 +157,7 @@ void HttpServer::Routes() {
     } else {
       log_.Debug("remote-write partially stored", {{"err", out.message}});
     }
+    if (out.retry_after_s > 0) res.set_header("Retry-After", std::to_string(out.retry_after_s));
     Reply(res, out.http_status, out.message);
   });
 
@@ -220,6 +221,19 @@ void HttpServer::Routes() {
         log_.Error("request handler failed", {{"err", what}});
         Reply(res, 500, "internal error: " + what);
       });
+}
+
+void HttpServer::Mount(const std::string& path_regex,
+                       std::function<PlainResponse(const PlainRequest&)> handler) {
+  auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    PlainRequest plain{req.method, req.path, {}, req.body};
+    for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
+    PlainResponse out = handler(plain);
+    res.status = out.status;
+    res.set_content(out.body, out.content_type.c_str());
+  };
+  http_->Get(path_regex, serve);
+  http_->Post(path_regex, serve);
 }
 
 Status HttpServer::Bind() {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/cli.h"
+#include "common/http_types.h"
 #include "common/logger.h"
 #include "common/status.h"
 #include "export/metrics_cache.h"
@@ -54,6 +55,11 @@ class HttpServer {
 
   // Call before Serve(); without it the lifecycle endpoints answer 503.
   void SetLifecycleHandlers(LifecycleHandlers handlers);
+
+  // Answers GET and POST requests whose path matches `path_regex` with a
+  // transport-neutral handler (the JSON API). Call before Serve(); routes
+  // registered earlier (remote-write) take precedence.
+  void Mount(const std::string& path_regex, std::function<PlainResponse(const PlainRequest&)> handler);
 
   // Ok when `next` can replace the running web settings; InvalidArgument
   // when it turns TLS on or off, which needs a restart.
