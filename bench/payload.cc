@@ -11,18 +11,26 @@ namespace {
 using LabelMap = std::map<std::string, std::string>;
 
 void Add(prometheus::WriteRequest* req, const LabelMap& labels, int64_t ts, double value) {
-  auto* series = req->add_timeseries();
-  for (const auto& [name, v] : labels) {  // std::map iterates sorted: as Prometheus sends
-    auto* l = series->add_labels();
-    l->set_name(name);
-    l->set_value(v);
-  }
-  auto* s = series->add_samples();
-  s->set_timestamp(ts);
-  s->set_value(value);
+  // std::map iterates sorted: as Prometheus sends
+  AddSeries(req, LabelPairs(labels.begin(), labels.end()), {{ts, value}});
 }
 
 }  // namespace
+
+void AddSeries(prometheus::WriteRequest* request, const LabelPairs& labels,
+               const SamplePairs& samples) {
+  auto* series = request->add_timeseries();
+  for (const auto& [name, value] : labels) {
+    auto* l = series->add_labels();
+    l->set_name(name);
+    l->set_value(value);
+  }
+  for (const auto& [ts, value] : samples) {
+    auto* s = series->add_samples();
+    s->set_timestamp(ts);
+    s->set_value(value);
+  }
+}
 
 prometheus::WriteRequest MakeRequest(const PayloadOptions& o, int scrape) {
   prometheus::WriteRequest req;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "remote.pb.h"
@@ -16,6 +17,13 @@ struct PayloadOptions {
   int cpus_per_provider = 8;
   int64_t timestamp_ms = 1'700'000'000'000;
 };
+
+using LabelPairs = std::vector<std::pair<std::string, std::string>>;
+using SamplePairs = std::vector<std::pair<int64_t, double>>;
+
+// Appends one series with `labels` in the order given and its samples.
+void AddSeries(prometheus::WriteRequest* request, const LabelPairs& labels,
+               const SamplePairs& samples);
 
 // One scrape of every provider as a WriteRequest, labels sorted.
 prometheus::WriteRequest MakeRequest(const PayloadOptions& options, int scrape);

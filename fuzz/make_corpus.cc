@@ -3,6 +3,8 @@
 // Usage: make_fuzz_corpus <dir> [config.yml ...]  (see docs/fuzzing.md)
 #include <snappy.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,28 +22,15 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Labels = std::vector<std::pair<std::string, std::string>>;
-using Samples = std::vector<std::pair<int64_t, double>>;
+using depin::bench::AddSeries;
+using Labels = depin::bench::LabelPairs;
+using Samples = depin::bench::SamplePairs;
 
 constexpr int64_t kT0 = 1'700'000'000'000;  // fuzz_ingest_write's "now" is kT0 + 10m
 
 void Write(const fs::path& dir, const std::string& name, const std::string& bytes) {
   fs::create_directories(dir);
   std::ofstream(dir / name, std::ios::binary) << bytes;
-}
-
-void AddSeries(prometheus::WriteRequest* req, const Labels& labels, const Samples& samples) {
-  auto* ts = req->add_timeseries();
-  for (const auto& [n, v] : labels) {
-    auto* l = ts->add_labels();
-    l->set_name(n);
-    l->set_value(v);
-  }
-  for (auto [t, v] : samples) {
-    auto* s = ts->add_samples();
-    s->set_timestamp(t);
-    s->set_value(v);
-  }
 }
 
 Labels Series(const std::string& name, Labels extra = {}) {

@@ -278,6 +278,7 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_label_value_length", &l.max_label_value_length));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_providers", &l.max_providers));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_series_per_provider", &l.max_series_per_provider));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_concurrent_writes", &l.max_concurrent_writes));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
   }
   return top.CheckUnknown();
@@ -320,6 +321,9 @@ Status Validate(const Config& c) {
                     l.max_labels_per_series, l.max_label_name_length, l.max_label_value_length,
                     l.max_providers, l.max_series_per_provider}) {
     if (v <= 0) return Status::InvalidArgument("limits: every limit must be positive");
+  }
+  if (l.max_concurrent_writes < 0) {
+    return Status::InvalidArgument("limits.max_concurrent_writes: must be >= 0 (0: automatic)");
   }
   const ForecastConfig& f = c.forecast;
   if (f.step_ms <= 0 || f.step_ms % c.windows.step_ms != 0) {

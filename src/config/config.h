@@ -135,6 +135,9 @@ struct LimitsConfig {
   int64_t max_label_value_length = 4096;
   int64_t max_providers = 200'000;
   int64_t max_series_per_provider = 2'000;
+  // Write requests decoded at once; past it 503 + Retry-After. 0: twice the
+  // hardware threads.
+  int64_t max_concurrent_writes = 0;
 };
 
 struct Config {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/duration.h"
 #include "ingest/decode.h"
 
 namespace depin::ingest {
@@ -86,6 +87,7 @@ struct Pending {
 Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
                    windows::WindowStore& store, prometheus::Registry& registry)
     : limits_(limits),
+      limiter_(EffectiveMaxConcurrentWrites(limits.max_concurrent_writes)),
       router_(router),
       store_(store),
       requests_(prometheus::BuildCounter()
@@ -104,7 +106,14 @@ Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
       dropped_(prometheus::BuildCounter()
                    .Name("depin_sidecar_series_dropped_total")
                    .Help("Series dropped from remote-write requests, by reason.")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      out_of_order_accepted_(
+          prometheus::BuildCounter()
+              .Name("depin_sidecar_samples_out_of_order_accepted_total")
+              .Help("Samples older than the newest of their series, within the out-of-order "
+                    "tolerance, placed in their window slot.")
+              .Register(registry)
+              .Add({})) {}
 
 void Ingester::CountRejected(std::string_view reason, int64_t samples) {
   if (samples > 0)
@@ -146,6 +155,15 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
     out.http_status = 413;
     out.message = "body of " + std::to_string(input.body.size()) + " bytes exceeds the limit of " +
                   std::to_string(limits_.max_body_bytes);
+    return Finish(out);
+  }
+  // Everything above is cheap; decoding and appending are what is bounded.
+  ConcurrencyLimiter::Permit permit = limiter_.TryAcquire();
+  if (!permit) {
+    out.http_status = 503;
+    out.retry_after_s = 1;
+    out.message = "overloaded: " + std::to_string(limiter_.limit()) +
+                  " write requests already in progress (limits.max_concurrent_writes); retry later";
     return Finish(out);
   }
   thread_local std::string raw;
@@ -227,7 +245,9 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   }
 
   // Pass 2, one lock: resolve and append.
-  std::array<int64_t, 8> by_result{};
+  std::array<int64_t, windows::kAppendResultCount> by_result{};
+  const prometheus::TimeSeries* first_out_of_order = nullptr;
+  int64_t first_out_of_order_ts = 0;
   {
     auto batch = store_.BeginBatch(now_ms);
     for (const Pending& p : pending) {
@@ -237,26 +257,45 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
         drop(p.series, "limit_exceeded", ref.status().message(), true);
         continue;
       }
-      for (const auto& sample : request->timeseries(p.series).samples()) {
+      const auto& ts = request->timeseries(p.series);
+      for (const auto& sample : ts.samples()) {
         auto r = batch.Append(ref.value(), sample.timestamp(), sample.value());
         ++by_result[static_cast<size_t>(r)];
+        if (r == windows::AppendResult::kOutOfOrder && first_out_of_order == nullptr) {
+          first_out_of_order = &ts;
+          first_out_of_order_ts = sample.timestamp();
+        }
       }
     }
   }
   for (size_t r = 0; r < by_result.size(); ++r) {
     auto result = static_cast<windows::AppendResult>(r);
-    if (result == windows::AppendResult::kAccepted || result == windows::AppendResult::kBaseline) {
+    if (windows::IsStored(result)) {
       out.samples_stored += by_result[r];
     } else {
       CountRejected(windows::AppendResultReason(result), by_result[r]);
     }
   }
+  const int64_t late = by_result[static_cast<size_t>(windows::AppendResult::kAcceptedLate)];
+  if (late > 0) out_of_order_accepted_.Increment(static_cast<double>(late));
   received_.Increment(static_cast<double>(out.samples_received));
   if (errors > 0) {
     out.http_status = 400;
     out.message = "dropped " + std::to_string(errors) + " of " +
                   std::to_string(request->timeseries_size()) +
                   " series (others stored); first: " + first_problem;
+  } else if (first_out_of_order != nullptr) {
+    // As Prometheus's receiver: 400 (a retry cannot succeed), but only for
+    // samples past the tolerance, and after storing everything else.
+    const int64_t n = by_result[static_cast<size_t>(windows::AppendResult::kOutOfOrder)];
+    out.http_status = 400;
+    out.message = "out_of_order: " + std::to_string(n) +
+                  " samples older than the newest of their series by more than the "
+                  "out-of-order tolerance of " +
+                  FormatDuration(store_.out_of_order_tolerance_ms()) +
+                  " were not stored (others stored); first: series " +
+                  DescribeSeries(*first_out_of_order) + " at timestamp " +
+                  std::to_string(first_out_of_order_ts);
   }
   return Finish(out);
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "ingest/limiter.h"
 #include "route/router.h"
 #include "windows/window_store.h"
 
@@ -26,8 +27,9 @@ struct WriteInput {
 };
 
 struct WriteOutcome {
-  int http_status = 204;  // 204, 400, 413 or 415
+  int http_status = 204;  // 204, 400, 413, 415, or 503 when overloaded
   std::string message;    // one line; empty on 204
+  int retry_after_s = 0;  // > 0: answer with a Retry-After header of that many seconds
   int64_t samples_received = 0;
   int64_t samples_stored = 0;
   int64_t series_dropped = 0;
@@ -41,7 +43,13 @@ class Ingester {
            prometheus::Registry& registry);
 
   // Thread-safe. `now_ms` bounds how far in the future samples may be.
+  // At most limits.max_concurrent_writes requests are decoded at once; one
+  // past that is answered 503 with retry_after_s = 1 without being decoded
+  // (Prometheus 2.42 retries 5xx with backoff but drops a batch on 429).
   WriteOutcome Write(const WriteInput& input, int64_t now_ms);
+
+  // Requests being processed right now (for tests and self-metrics).
+  int64_t writes_in_flight() const { return limiter_.in_flight(); }
 
  private:
   WriteOutcome Finish(WriteOutcome outcome);
@@ -49,12 +57,14 @@ class Ingester {
   void CountDropped(std::string_view reason);
 
   LimitsConfig limits_;
+  ConcurrencyLimiter limiter_;
   const route::Router& router_;
   windows::WindowStore& store_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Counter& received_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Counter& out_of_order_accepted_;
 };
 
 }  // namespace depin::ingest

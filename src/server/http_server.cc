@@ -157,6 +157,7 @@ void HttpServer::Routes() {
     } else {
       log_.Debug("remote-write partially stored", {{"err", out.message}});
     }
+    if (out.retry_after_s > 0) res.set_header("Retry-After", std::to_string(out.retry_after_s));
     Reply(res, out.http_status, out.message);
   });
 

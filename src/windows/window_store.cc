@@ -17,6 +17,16 @@ int Position(int64_t slot, int n) {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
+// a - b for b >= 0, clamped at the lowest int64: timestamps come off the wire.
+int64_t SubtractClamped(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_sub_overflow(a, b, &r) ? std::numeric_limits<int64_t>::min() : r;
+}
+
+// Prometheus's increase() between consecutive samples of a cumulative
+// series: a drop means the counter restarted from 0.
+double Increase(double from, double to) { return to >= from ? to - from : to; }
+
 // The time axis of one ring: which slot each position holds.
 struct RingCursor {
   int64_t latest = kNoSlot;
@@ -91,12 +101,20 @@ struct WindowStore::Provider {
 };
 
 struct WindowStore::SeriesState {
+  struct Point {
+    int64_t ts;
+    double value;
+  };
   uint32_t provider;
   Signal signal;
   route::Role role;
   double le;
-  int64_t last_ts = kNoSlot;
-  double last_value = 0;
+  // Gauges: the newest timestamp seen.
+  int64_t newest_ts = kNoSlot;
+  // Cumulative series: recent samples in timestamp order (see the header).
+  std::vector<Point> recent;
+  // Whether recent[0] is the series' first sample ever (nothing trimmed).
+  bool complete = true;
 };
 
 std::string_view AppendResultReason(AppendResult r) {
@@ -105,6 +123,8 @@ std::string_view AppendResultReason(AppendResult r) {
       return "accepted";
     case AppendResult::kBaseline:
       return "counter_baseline";
+    case AppendResult::kAcceptedLate:
+      return "accepted_late";
     case AppendResult::kDuplicate:
       return "duplicate";
     case AppendResult::kOutOfOrder:
@@ -119,6 +139,11 @@ std::string_view AppendResultReason(AppendResult r) {
       return "invalid_value";
   }
   return "unknown";
+}
+
+bool IsStored(AppendResult r) {
+  return r == AppendResult::kAccepted || r == AppendResult::kBaseline ||
+         r == AppendResult::kAcceptedLate;
 }
 
 bool IsStaleMarker(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ULL; }
@@ -166,7 +191,8 @@ Result<SeriesRef> WindowStore::Batch::Resolve(std::string_view key, const route:
     if (!provider.scalars[sig]) provider.scalars[sig] = std::make_unique<ScalarRing>(n);
   }
   auto ref = static_cast<SeriesRef>(s.series_.size());
-  s.series_.push_back(SeriesState{provider_idx, route.signal, route.role, route.le});
+  s.series_.push_back(
+      SeriesState{provider_idx, route.signal, route.role, route.le, kNoSlot, {}, true});
   s.series_index_.emplace(std::string(key), ref);
   return ref;
 }
@@ -182,31 +208,97 @@ AppendResult WindowStore::AppendLocked(SeriesRef ref, int64_t ts, double value, 
   if (ts > now_ms + kMaxFutureMs) return AppendResult::kTooFarInFuture;
   const SignalKind kind = DefaultKind(series.signal);
   if (kind == SignalKind::kInfo) return AppendResult::kAccepted;
+  if (kind != SignalKind::kGauge) return AppendCumulative(series, ts, value);
 
-  const int n = config_.slots();
+  if (ts == series.newest_ts) return AppendResult::kDuplicate;
+  if (!AddToSlot(series, FloorDiv(ts, config_.step_ms), value, 1)) return AppendResult::kTooOld;
+  series.newest_ts = std::max(series.newest_ts, ts);
+  return AppendResult::kAccepted;
+}
+
+AppendResult WindowStore::AppendCumulative(SeriesState& series, int64_t ts, double value) {
+  using Point = SeriesState::Point;
+  auto& recent = series.recent;
   const int64_t slot = FloorDiv(ts, config_.step_ms);
-  Provider& provider = *providers_[series.provider];
+  if (recent.empty()) {
+    recent.push_back({ts, value});
+    return AppendResult::kBaseline;
+  }
+  // Makes room for one more sample without growing past the bound.
+  auto make_room = [&series, &recent] {
+    if (recent.size() < kMaxRecentSamples) return false;
+    recent.erase(recent.begin());
+    series.complete = false;
+    return true;
+  };
 
-  // Counters and histogram parts are cumulative: keep the increase only.
-  double amount = value;
-  if (kind != SignalKind::kGauge) {
-    if (series.last_ts == kNoSlot) {
-      series.last_ts = ts;
-      series.last_value = value;
-      return AppendResult::kBaseline;
+  if (ts > recent.back().ts) {  // in order: the common case
+    const double amount = Increase(recent.back().value, value);
+    make_room();
+    recent.push_back({ts, value});
+    // Keep every sample within the tolerance of the newest and the last one
+    // before them: the left neighbour of any late sample still accepted.
+    const int64_t horizon = SubtractClamped(ts, config_.out_of_order_tolerance_ms);
+    size_t drop = 0;
+    while (drop + 1 < recent.size() && recent[drop + 1].ts < horizon) ++drop;
+    if (drop > 0) {
+      recent.erase(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(drop));
+      series.complete = false;
     }
-    if (ts == series.last_ts) return AppendResult::kDuplicate;
-    if (ts < series.last_ts) return AppendResult::kOutOfOrder;
-    amount = value >= series.last_value ? value - series.last_value : value;  // reset
-    series.last_ts = ts;
-    series.last_value = value;
+    // Too old for the window, the sample still is the next one's baseline.
+    return AddToSlot(series, slot, amount, 1) ? AppendResult::kAccepted : AppendResult::kTooOld;
   }
 
-  if (kind == SignalKind::kHistogram) {
+  // Late: B is the first recent sample after it, A (if any) the one before.
+  if (ts < SubtractClamped(recent.back().ts, config_.out_of_order_tolerance_ms)) {
+    return AppendResult::kOutOfOrder;
+  }
+  size_t b =
+      static_cast<size_t>(std::lower_bound(recent.begin(), recent.end(), ts,
+                                           [](const Point& p, int64_t t) { return p.ts < t; }) -
+                          recent.begin());
+  if (recent[b].ts == ts) return AppendResult::kDuplicate;
+  if (b == 0 && !series.complete) return AppendResult::kOutOfOrder;  // A is no longer known
+  if (IsTooOld(series, slot)) return AppendResult::kTooOld;
+  const int64_t b_slot = FloorDiv(recent[b].ts, config_.step_ms);
+  const double b_value = recent[b].value;
+  if (b == 0) {
+    // The new first sample: B's slot gains the increase from it.
+    AddToSlot(series, b_slot, Increase(value, b_value), 1);
+  } else {
+    const double a_value = recent[b - 1].value;
+    AddToSlot(series, slot, Increase(a_value, value), 1);
+    AddToSlot(series, b_slot, Increase(value, b_value) - Increase(a_value, b_value), 0);
+  }
+  // The kept samples stay a contiguous run of the newest: when full, the
+  // oldest goes, which is the late sample itself when it is the new first.
+  if (b == 0 && recent.size() >= kMaxRecentSamples) {
+    series.complete = false;
+    return AppendResult::kAcceptedLate;
+  }
+  if (make_room()) --b;
+  recent.insert(recent.begin() + static_cast<std::ptrdiff_t>(b), Point{ts, value});
+  return AppendResult::kAcceptedLate;
+}
+
+bool WindowStore::IsTooOld(const SeriesState& series, int64_t slot) const {
+  const Provider& provider = *providers_[series.provider];
+  const int sig = Index(series.signal);
+  const RingCursor& cursor = DefaultKind(series.signal) == SignalKind::kHistogram
+                                 ? provider.histograms[sig]->cursor
+                                 : provider.scalars[sig]->cursor;
+  return cursor.latest != kNoSlot && slot <= cursor.latest - config_.slots();
+}
+
+bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amount,
+                            double observations) {
+  const int n = config_.slots();
+  Provider& provider = *providers_[series.provider];
+  if (DefaultKind(series.signal) == SignalKind::kHistogram) {
     HistogramRing& ring = *provider.histograms[Index(series.signal)];
     size_t bucket = series.role == route::Role::kBucket ? ring.BucketIndex(series.le, n) : 0;
     int pos = ring.cursor.Advance(slot, n, [&ring](int p) { ring.Clear(p); });
-    if (pos < 0) return AppendResult::kTooOld;
+    if (pos < 0) return false;
     switch (series.role) {
       case route::Role::kBucket:
         ring.buckets[pos * ring.upper_bounds.size() + bucket] += amount;
@@ -220,17 +312,17 @@ AppendResult WindowStore::AppendLocked(SeriesRef ref, int64_t ts, double value, 
       case route::Role::kValue:
         break;
     }
-    return AppendResult::kAccepted;
+    return true;
   }
   ScalarRing& ring = *provider.scalars[Index(series.signal)];
   int pos = ring.cursor.Advance(slot, n, [&ring](int p) {
     ring.sum[p] = 0;
     ring.count[p] = 0;
   });
-  if (pos < 0) return AppendResult::kTooOld;
+  if (pos < 0) return false;
   ring.sum[pos] += amount;
-  ring.count[pos] += 1;
-  return AppendResult::kAccepted;
+  ring.count[pos] += observations;
+  return true;
 }
 
 std::vector<ProviderView> WindowStore::Snapshot(int64_t now_ms) const {
@@ -293,6 +385,13 @@ size_t WindowStore::provider_count() const {
 size_t WindowStore::series_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return series_.size();
+}
+
+size_t WindowStore::recent_sample_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t bytes = 0;
+  for (const auto& s : series_) bytes += s.recent.capacity() * sizeof(SeriesState::Point);
+  return bytes;
 }
 
 size_t WindowStore::window_bytes() const {

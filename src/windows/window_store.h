@@ -2,6 +2,21 @@
 // Raw samples go in through a Batch (one lock per request); evaluation takes
 // a Snapshot. Counters are turned into per-step increases with resets handled
 // as Prometheus's increase() does.
+//
+// Out-of-order counter samples (DESIGN §10). The increase between two
+// consecutive samples of a cumulative series (counter, histogram bucket,
+// _sum, _count), in timestamp order, belongs to the slot of the later one.
+// A late sample L landing between its neighbours A and B (A < L < B in time)
+// splits the increase A->B that B's slot held: L's slot gains increase(A, L)
+// and B's slot trades increase(A, B) for increase(L, B). Without a reset the
+// window total is unchanged; with one it becomes what increase() over the
+// sorted samples gives. A sample before every sample of its series becomes
+// the new first one: B's slot gains increase(L, B). To find A and B each
+// cumulative series keeps its recent samples: all within the tolerance of
+// its newest, plus the one before them (at most kMaxRecentSamples).
+// Samples older than the newest by more than the tolerance are rejected
+// (kOutOfOrder). Gauges need no neighbours: any sample inside the window
+// lands in its slot; only the newest timestamp is remembered (duplicates).
 #pragma once
 
 #include <cstdint>
@@ -24,16 +39,21 @@ using SeriesRef = uint32_t;
 enum class AppendResult : uint8_t {
   kAccepted,
   kBaseline,        // first sample of a counter: only sets the starting point
-  kDuplicate,       // same timestamp as the previous sample of the series
-  kOutOfOrder,      // older than the series' last sample (counters only)
+  kAcceptedLate,    // older than the series' newest, within the tolerance: placed
+  kDuplicate,       // same timestamp as a recent sample of the series
+  kOutOfOrder,      // older than the series' newest by more than the tolerance
   kTooOld,          // before the start of the window
   kTooFarInFuture,  // more than the tolerated clock skew ahead of now
   kStaleMarker,     // Prometheus staleness marker: the series ended
   kInvalidValue,    // NaN or infinite where a number is required
 };
+inline constexpr size_t kAppendResultCount = 9;
 
 // The reason label for counters, e.g. "too_old".
 std::string_view AppendResultReason(AppendResult r);
+
+// True for the results that stored the sample (accepted, baseline, late).
+bool IsStored(AppendResult r);
 
 // Returns true for Prometheus's staleness marker NaN (0x7ff0000000000002).
 bool IsStaleMarker(double v);
@@ -73,6 +93,13 @@ class WindowStore {
 
   // Future samples beyond this are rejected (clock skew tolerance).
   static constexpr int64_t kMaxFutureMs = int64_t{5} * 60 * 1000;
+  // Bound on the recent samples kept per cumulative series: at very short
+  // scrape intervals the tolerance shrinks to this many samples.
+  static constexpr size_t kMaxRecentSamples = 64;
+
+  int64_t out_of_order_tolerance_ms() const { return config_.out_of_order_tolerance_ms; }
+  // Bytes held by the recent samples of cumulative series (out-of-order state).
+  size_t recent_sample_bytes() const;
 
  private:
   struct ScalarRing;
@@ -81,6 +108,12 @@ class WindowStore {
   struct SeriesState;
 
   AppendResult AppendLocked(SeriesRef ref, int64_t ts, double value, int64_t now_ms);
+  AppendResult AppendCumulative(SeriesState& series, int64_t ts, double value);
+  // Whether `slot` is before the window of the series' ring.
+  bool IsTooOld(const SeriesState& series, int64_t slot) const;
+  // Adds `amount` (and `observations` to a counter's count) to `slot` of the
+  // series' ring; false when the slot is before the window.
+  bool AddToSlot(const SeriesState& series, int64_t slot, double amount, double observations);
 
   WindowConfig config_;
   LimitsConfig limits_;

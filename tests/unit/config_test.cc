@@ -69,6 +69,23 @@ TEST(Config, ErrorsNameTheKey) {
   EXPECT_FALSE(LoadConfigFile("/nonexistent/depin.yml").ok());
 }
 
+TEST(Config, OutOfOrderToleranceAndConcurrentWrites) {
+  Config d = DefaultConfig();
+  EXPECT_EQ(d.windows.out_of_order_tolerance_ms, 300'000);
+  EXPECT_EQ(d.limits.max_concurrent_writes, 0);  // automatic
+  auto c = ParseConfig(
+      "windows: {out_of_order_tolerance: 90s}\nlimits: {max_concurrent_writes: 3}");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->windows.out_of_order_tolerance_ms, 90'000);
+  EXPECT_EQ(c->limits.max_concurrent_writes, 3);
+  EXPECT_TRUE(ParseConfig("windows: {out_of_order_tolerance: 0s}").ok());
+  auto too_long = ParseConfig("windows: {length: 10m, out_of_order_tolerance: 11m}");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("out_of_order_tolerance"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("windows: {out_of_order_tolerance: -5m}").ok());
+  EXPECT_FALSE(ParseConfig("limits: {max_concurrent_writes: -1}").ok());
+}
+
 TEST(Config, EmptyDocumentIsTheDefault) {
   auto c = ParseConfig("");
   ASSERT_TRUE(c.ok());

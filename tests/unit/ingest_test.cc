@@ -2,10 +2,15 @@
 #include <prometheus/registry.h>
 #include <snappy.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
+#include <vector>
 
 #include "ingest/decode.h"
 #include "ingest/ingester.h"
+#include "ingest/limiter.h"
 
 namespace depin::ingest {
 namespace {
@@ -175,6 +180,120 @@ TEST_F(IngesterTest, RejectsSamplesTooFarInTheFuture) {
   EXPECT_EQ(out.http_status, 204);
   EXPECT_EQ(out.samples_stored, 1);
   EXPECT_EQ(Counter("depin_sidecar_samples_rejected_total", "too_far_in_future"), 1);
+}
+
+TEST_F(IngesterTest, LateCounterSamplesWithinTheTolerancePlacedOlderOnes400) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "depin_jobs_completed_total"}, {"provider", "p1"}},
+            {{now_ - 120'000, 10}, {now_, 20}, {now_ - 60'000, 15}, {now_ - 400'000, 5}});
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 400);
+  EXPECT_EQ(out.samples_stored, 3);
+  EXPECT_NE(out.message.find("out_of_order: 1 samples"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("tolerance of 5m"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find(std::to_string(now_ - 400'000)), std::string::npos) << out.message;
+  EXPECT_EQ(Counter("depin_sidecar_samples_out_of_order_accepted_total"), 1);
+  EXPECT_EQ(Counter("depin_sidecar_samples_rejected_total", "out_of_order"), 1);
+}
+
+TEST(ConcurrencyLimiter, AdmitsUpToTheLimitAndReleasesOnDestruction) {
+  ConcurrencyLimiter limiter(2);
+  auto a = limiter.TryAcquire();
+  auto b = limiter.TryAcquire();
+  EXPECT_TRUE(a);
+  EXPECT_TRUE(b);
+  EXPECT_FALSE(limiter.TryAcquire());
+  EXPECT_EQ(limiter.in_flight(), 2);
+  { auto moved = std::move(a); }  // released with its new owner
+  EXPECT_FALSE(a);
+  EXPECT_EQ(limiter.in_flight(), 1);
+  auto c = limiter.TryAcquire();
+  EXPECT_TRUE(c);
+  c = ConcurrencyLimiter::Permit();
+  EXPECT_EQ(limiter.in_flight(), 1);
+  EXPECT_EQ(EffectiveMaxConcurrentWrites(5), 5);
+  EXPECT_GE(EffectiveMaxConcurrentWrites(0), 2);
+}
+
+TEST(ConcurrencyLimiter, NeverAdmitsMoreThanTheLimitUnderContention) {
+  ConcurrencyLimiter limiter(3);
+  std::atomic<int> inside{0}, most{0}, admitted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20'000; ++i) {
+        auto permit = limiter.TryAcquire();
+        if (!permit) {
+          ++refused;
+          continue;
+        }
+        ++admitted;
+        int now = ++inside;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        --inside;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(most.load(), 3);
+  EXPECT_EQ(admitted + refused, 8 * 20'000);
+  EXPECT_EQ(limiter.in_flight(), 0);
+}
+
+// Saturates the ingester: the test holds the window store's lock, so
+// admitted writes wait inside (holding their place) until it lets go.
+TEST(IngesterOverload, PastTheLimitAnswers503WithRetryAfterAndLosesNothing) {
+  Config config = DefaultConfig();
+  config.limits.max_concurrent_writes = 3;
+  route::Router router(config);
+  windows::WindowStore store(config.windows, config.limits);
+  prometheus::Registry registry;
+  Ingester ingester(config.limits, router, store, registry);
+  const int64_t now = 1'700'000'000'000;
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "p1"}}, {{now, 1}});
+  const std::string body = Compress(req);
+  auto write = [&] { return ingester.Write({"application/x-protobuf", "snappy", body}, now); };
+
+  std::vector<std::thread> admitted;
+  std::vector<WriteOutcome> admitted_out(3);
+  std::vector<WriteOutcome> refused;
+  {
+    auto hold = store.BeginBatch(now);
+    for (int i = 0; i < 3; ++i) admitted.emplace_back([&, i] { admitted_out[i] = write(); });
+    for (int spin = 0; ingester.writes_in_flight() < 3 && spin < 10'000; ++spin)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_EQ(ingester.writes_in_flight(), 3);
+    std::vector<std::thread> extra;
+    std::vector<WriteOutcome> extra_out(5);
+    for (int i = 0; i < 5; ++i) extra.emplace_back([&, i] { extra_out[i] = write(); });
+    for (auto& t : extra) t.join();
+    refused = extra_out;
+  }
+  for (auto& t : admitted) t.join();
+  for (const auto& out : refused) {
+    EXPECT_EQ(out.http_status, 503);
+    EXPECT_EQ(out.retry_after_s, 1);
+    EXPECT_NE(out.message.find("max_concurrent_writes"), std::string::npos) << out.message;
+  }
+  for (const auto& out : admitted_out) {
+    EXPECT_EQ(out.http_status, 204) << out.message;
+    EXPECT_EQ(out.retry_after_s, 0);
+  }
+  EXPECT_EQ(ingester.writes_in_flight(), 0);
+  // Once the load is gone the retry succeeds.
+  EXPECT_EQ(write().http_status, 204);
+  double by_503 = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != "depin_sidecar_write_requests_total") continue;
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label)
+        if (l.name == "code" && l.value == "503") by_503 = m.counter.value;
+    }
+  }
+  EXPECT_EQ(by_503, 5);
 }
 
 }  // namespace

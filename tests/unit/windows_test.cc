@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <random>
+#include <vector>
 
 namespace depin::windows {
 namespace {
@@ -44,7 +48,8 @@ TEST_F(WindowStoreTest, CounterIncreasesHandleResets) {
   EXPECT_EQ(Append(c, kT0 + 15'000, 130), AppendResult::kAccepted);
   EXPECT_EQ(Append(c, kT0 + 25'000, 4), AppendResult::kAccepted);  // reset: 0 -> 4
   EXPECT_EQ(Append(c, kT0 + 25'000, 4), AppendResult::kDuplicate);
-  EXPECT_EQ(Append(c, kT0 + 20'000, 4), AppendResult::kOutOfOrder);
+  // Late, between 130 and 4: the reset now lies before it; slot totals keep.
+  EXPECT_EQ(Append(c, kT0 + 20'000, 4), AppendResult::kAcceptedLate);
   auto views = store_.Snapshot(kT0 + 25'000);
   ASSERT_EQ(views.size(), 1u);
   const ScalarView& v = views[0].scalar(Signal::kJobsCompleted);
@@ -111,6 +116,155 @@ TEST_F(WindowStoreTest, HistogramBucketsAccumulateIncreases) {
   EXPECT_DOUBLE_EQ(h.buckets[2], 6);
   EXPECT_DOUBLE_EQ(h.count, 6);
   EXPECT_DOUBLE_EQ(h.sum, 300);
+}
+
+TEST_F(WindowStoreTest, GaugeDuplicatesAreNotCountedTwice) {
+  SeriesRef g = Ref("g", MakeRoute(Signal::kGpuUtil));
+  EXPECT_EQ(Append(g, kT0, 40), AppendResult::kAccepted);
+  EXPECT_EQ(Append(g, kT0, 40), AppendResult::kDuplicate);  // a retried request
+  auto views = store_.Snapshot(kT0);
+  EXPECT_DOUBLE_EQ(views[0].scalar(Signal::kGpuUtil).count.back(), 1);
+}
+
+// Out-of-order counters: a store with a 10 s step, 12 slots and a given
+// tolerance; slot(i) reads the increase of the slot starting at kT0 + i*10s.
+class LateCounterTest : public ::testing::Test {
+ protected:
+  explicit LateCounterTest(int64_t tolerance_ms = 60'000)
+      : store_({kStep, 12 * kStep, tolerance_ms}, LimitsConfig{}) {
+    auto batch = store_.BeginBatch(kNow);
+    ref_ = batch.Resolve("c", MakeRoute(Signal::kJobsCompleted)).value();
+  }
+  AppendResult Append(int64_t offset_ms, double v) {
+    auto batch = store_.BeginBatch(kNow);
+    return batch.Append(ref_, kT0 + offset_ms, v);
+  }
+  // {sum, count} of the slot starting at kT0 + i * kStep.
+  std::pair<double, double> Slot(int i) {
+    const auto views = store_.Snapshot(kT0 + 11 * kStep);
+    const ScalarView& v = views.at(0).scalar(Signal::kJobsCompleted);
+    return {v.sum.at(static_cast<size_t>(i)), v.count.at(static_cast<size_t>(i))};
+  }
+  static constexpr int64_t kNow = kT0 + 11 * kStep;
+  WindowStore store_;
+  SeriesRef ref_ = 0;
+};
+
+TEST_F(LateCounterTest, LateSampleSplitsTheIncreaseBetweenItsNeighbours) {
+  EXPECT_EQ(Append(0, 100), AppendResult::kBaseline);
+  EXPECT_EQ(Append(30'000, 160), AppendResult::kAccepted);
+  EXPECT_EQ(Slot(3), std::make_pair(60.0, 1.0));
+  EXPECT_EQ(Append(10'000, 120), AppendResult::kAcceptedLate);
+  EXPECT_EQ(Slot(1), std::make_pair(20.0, 1.0));  // 100 -> 120
+  EXPECT_EQ(Slot(3), std::make_pair(40.0, 1.0));  // 120 -> 160, still one increase
+  EXPECT_EQ(Append(10'000, 120), AppendResult::kDuplicate);
+  EXPECT_EQ(Append(20'000, 150), AppendResult::kAcceptedLate);
+  EXPECT_EQ(Slot(2), std::make_pair(30.0, 1.0));
+  EXPECT_EQ(Slot(3), std::make_pair(10.0, 1.0));
+}
+
+TEST_F(LateCounterTest, LateSampleBeforeTheFirstBecomesTheBaseline) {
+  EXPECT_EQ(Append(20'000, 50), AppendResult::kBaseline);
+  EXPECT_EQ(Append(0, 30), AppendResult::kAcceptedLate);
+  EXPECT_EQ(Slot(2), std::make_pair(20.0, 1.0));
+  EXPECT_EQ(Slot(0), std::make_pair(0.0, 0.0));
+}
+
+TEST_F(LateCounterTest, LateSampleRevealingAResetCountsIt) {
+  Append(0, 10);
+  Append(20'000, 12);  // +2, as far as anyone could tell
+  EXPECT_EQ(Append(10'000, 3), AppendResult::kAcceptedLate);
+  EXPECT_EQ(Slot(1).first, 3);  // 10 -> 3: restarted from 0
+  EXPECT_EQ(Slot(2).first, 9);  // 3 -> 12
+}
+
+TEST_F(LateCounterTest, SamplesPastTheToleranceAreOutOfOrder) {
+  Append(0, 1);
+  Append(40'000, 5);
+  Append(100'000, 9);
+  EXPECT_EQ(Append(39'999, 4), AppendResult::kOutOfOrder);  // 60.001 s older than the newest
+  EXPECT_EQ(Append(40'000, 5), AppendResult::kDuplicate);
+  EXPECT_EQ(Append(50'000, 6), AppendResult::kAcceptedLate);  // exactly within 60 s
+  EXPECT_EQ(Slot(5).first, 1);
+  EXPECT_EQ(Slot(10).first, 3);
+}
+
+class NoToleranceTest : public LateCounterTest {
+ protected:
+  NoToleranceTest() : LateCounterTest(0) {}
+};
+
+TEST_F(NoToleranceTest, ZeroToleranceAcceptsOnlyInOrderSamples) {
+  Append(0, 1);
+  Append(20'000, 2);
+  EXPECT_EQ(Append(10'000, 1), AppendResult::kOutOfOrder);
+  EXPECT_EQ(Append(20'000, 2), AppendResult::kDuplicate);
+  EXPECT_EQ(Append(30'000, 3), AppendResult::kAccepted);
+}
+
+TEST(LateCounterBound, RecentSamplesAreBounded) {
+  WindowStore store({kStep, 60 * kStep, 600'000}, LimitsConfig{});
+  {
+    auto batch = store.BeginBatch(kT0 + 600'000);
+    SeriesRef c = batch.Resolve("c", MakeRoute(Signal::kJobsCompleted)).value();
+    const int n = static_cast<int>(WindowStore::kMaxRecentSamples) + 8;
+    for (int i = 0; i < n; ++i) batch.Append(c, kT0 + i * 1000, i);
+    // The first 8 samples were let go: a sample among them has no known
+    // neighbour, although within the tolerance.
+    EXPECT_EQ(batch.Append(c, kT0 + 3'500, 3.5), AppendResult::kOutOfOrder);
+    EXPECT_EQ(batch.Append(c, kT0 + 60'500, 60.5), AppendResult::kAcceptedLate);
+  }
+  EXPECT_LE(store.recent_sample_bytes(), WindowStore::kMaxRecentSamples * 16);
+}
+
+// Any arrival order within the tolerance gives the per-slot increases of
+// the sorted samples: the model of the header, against a direct reference.
+TEST(LateCounterModel, ShuffledWithinToleranceEqualsSorted) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    const int64_t tolerance = 60'000;
+    WindowStore store({kStep, 60 * kStep, tolerance}, LimitsConfig{});
+    const int64_t now = kT0 + 59 * kStep;
+    // A counter scraped every 1-9 s, with occasional restarts.
+    std::vector<std::pair<int64_t, double>> samples;
+    double v = 0;
+    for (int64_t t = kT0 + 1 + static_cast<int64_t>(rng() % 5000); t < now;
+         t += 1000 + static_cast<int64_t>(rng() % 8000)) {
+      v = (rng() % 40 == 0) ? static_cast<double>(rng() % 3) : v + static_cast<double>(rng() % 7);
+      samples.emplace_back(t, v);
+    }
+    // Reference: increase between consecutive samples, in the later's slot.
+    std::map<int64_t, std::pair<double, double>> expected;
+    for (size_t i = 1; i < samples.size(); ++i) {
+      auto [t0, v0] = samples[i - 1];
+      auto [t1, v1] = samples[i];
+      auto& slot = expected[(t1 - kT0) / kStep];
+      slot.first += v1 >= v0 ? v1 - v0 : v1;
+      slot.second += 1;
+    }
+    // Arrival: each sample delayed by up to half the tolerance.
+    std::vector<std::pair<int64_t, size_t>> arrival;
+    for (size_t i = 0; i < samples.size(); ++i)
+      arrival.emplace_back(samples[i].first + static_cast<int64_t>(rng() % (tolerance / 2)), i);
+    std::sort(arrival.begin(), arrival.end());
+    {
+      auto batch = store.BeginBatch(now);
+      SeriesRef c = batch.Resolve("c", MakeRoute(Signal::kJobsCompleted)).value();
+      for (auto [at, i] : arrival) {
+        AppendResult r = batch.Append(c, samples[i].first, samples[i].second);
+        ASSERT_TRUE(IsStored(r)) << AppendResultReason(r);
+      }
+    }
+    const auto views = store.Snapshot(now);
+    const ScalarView& view = views.at(0).scalar(Signal::kJobsCompleted);
+    for (int64_t i = 0; i < 60; ++i) {
+      auto want = expected.count(i) ? expected[i] : std::make_pair(0.0, 0.0);
+      EXPECT_NEAR(view.sum[static_cast<size_t>(i)], want.first, 1e-9)
+          << "round " << round << " slot " << i;
+      EXPECT_EQ(view.count[static_cast<size_t>(i)], want.second)
+          << "round " << round << " slot " << i;
+    }
+  }
 }
 
 TEST(WindowStoreLimits, ProviderAndSeriesLimitsAreEnforced) {
