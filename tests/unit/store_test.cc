@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "store/crc32c.h"
+#include "store/store.h"
 #include "store/xor_chunk.h"
 
 namespace depin::store {
@@ -142,6 +144,240 @@ TEST(XorChunk, CompressesRegularDerivedSeries) {
   const double per_sample = static_cast<double>(bytes.size()) / in.size();
   RecordProperty("bytes_per_sample", std::to_string(per_sample));
   EXPECT_LT(per_sample, 1.5) << bytes.size() << " bytes for " << in.size() << " samples";
+}
+
+uint32_t GetU32ForTest(const std::string& s, size_t off) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(s[off + i])) << (8 * i);
+  return v;
+}
+
+// ---- Store -----------------------------------------------------------------
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+
+Labels L(std::string name, std::string provider, std::string extra = "") {
+  Labels l{{"__name__", std::move(name)}, {"provider", std::move(provider)}};
+  if (!extra.empty()) l.emplace_back("tier", std::move(extra));
+  return l;
+}
+
+Matcher M(Matcher::Type type, std::string name, std::string value) {
+  return Matcher{type, std::move(name), std::move(value)};
+}
+
+std::vector<std::string> Providers(const std::vector<SeriesData>& got) {
+  std::vector<std::string> out;
+  for (const auto& s : got)
+    for (const auto& [n, v] : s.labels)
+      if (n == "provider") out.push_back(v);
+  return out;
+}
+
+TEST(Crc32c, KnownVector) {
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(Crc32c(""), 0u);
+}
+
+TEST(Store, AppendSelectSamplesAndChunks) {
+  Store st({});
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(st.Append(L("score", "a"), kT0 + i * 1000, i).ok());
+  auto stats = st.Stats();
+  EXPECT_EQ(stats.series, 1);
+  EXPECT_EQ(stats.chunks, 3);  // 120 + 120 + head of 60
+  EXPECT_EQ(stats.samples, 300);
+  auto got = st.Select({M(Matcher::Type::kEq, "__name__", "score")}, kT0 + 10'000, kT0 + 20'000,
+                       SelectMode::kSamples, {});
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  ASSERT_EQ(got->size(), 1u);
+  ASSERT_EQ((*got)[0].samples.size(), 11u);
+  EXPECT_EQ((*got)[0].samples.front().t, kT0 + 10'000);
+  EXPECT_EQ((*got)[0].samples.front().v, 10);
+  // Chunks: whole chunks overlapping the range.
+  auto chunks = st.Select({M(Matcher::Type::kEq, "provider", "a")}, kT0 + 119'000, kT0 + 121'000,
+                          SelectMode::kChunks, {});
+  ASSERT_TRUE(chunks.ok());
+  ASSERT_EQ((*chunks)[0].chunks.size(), 2u);
+  EXPECT_EQ((*chunks)[0].chunks[0].min_t, kT0);
+  EXPECT_EQ((*chunks)[0].chunks[1].max_t, kT0 + 239'000);
+  XorChunkReader r((*chunks)[0].chunks[1].data);
+  int n = 0;
+  while (r.Next()) ++n;
+  EXPECT_EQ(n, 120);
+  // Out of order and duplicate timestamps are rejected.
+  EXPECT_FALSE(st.Append(L("score", "a"), kT0, 1).ok());
+  EXPECT_FALSE(st.Append(L("score", "a"), kT0 + 299'000, 1).ok());
+  // NaN is stored.
+  ASSERT_TRUE(st.Append(L("score", "a"), kT0 + 300'000, std::nan("")).ok());
+}
+
+TEST(Store, Matchers) {
+  Store st({});
+  ASSERT_TRUE(st.Append(L("score", "a", "gold"), kT0, 1).ok());
+  ASSERT_TRUE(st.Append(L("score", "b", "silver"), kT0, 2).ok());
+  ASSERT_TRUE(st.Append(L("score", "c"), kT0, 3).ok());
+  ASSERT_TRUE(st.Append(L("other", "a"), kT0, 4).ok());
+  auto sel = [&](std::vector<Matcher> m) {
+    auto got = st.Select(m, kT0, kT0, SelectMode::kSamples, {});
+    EXPECT_TRUE(got.ok()) << got.status().message();
+    return got.ok() ? Providers(*got) : std::vector<std::string>{};
+  };
+  using T = Matcher::Type;
+  using V = std::vector<std::string>;
+  EXPECT_EQ(sel({M(T::kEq, "__name__", "score")}), (V{"a", "b", "c"}));
+  EXPECT_EQ(sel({M(T::kEq, "__name__", "score"), M(T::kNeq, "provider", "b")}), (V{"a", "c"}));
+  EXPECT_EQ(sel({M(T::kEq, "__name__", "score"), M(T::kRe, "provider", "a|b")}), (V{"a", "b"}));
+  // Anchored: "a" does not match "ab"-style partial values, ".*" matches all.
+  EXPECT_EQ(sel({M(T::kRe, "provider", "")}), V{});
+  EXPECT_EQ(sel({M(T::kEq, "__name__", "score"), M(T::kNre, "tier", "gold|silver")}), (V{"c"}));
+  // A missing label is "": tier="" selects the series without one.
+  EXPECT_EQ(sel({M(T::kEq, "__name__", "score"), M(T::kEq, "tier", "")}), (V{"c"}));
+  EXPECT_EQ(sel({M(T::kRe, "tier", "g.*")}), (V{"a"}));
+  EXPECT_EQ(sel({M(T::kRe, "tier", "old")}), V{});
+  EXPECT_EQ(sel({M(T::kNeq, "__name__", "score")}), (V{"a"}));
+  auto bad = st.Select({M(T::kRe, "provider", "(")}, kT0, kT0, SelectMode::kSamples, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(st.Select({}, kT0, kT0, SelectMode::kSamples, {}).ok());
+}
+
+TEST(Store, QueryLimits) {
+  Store st({});
+  for (int p = 0; p < 10; ++p)
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(st.Append(L("score", "p" + std::to_string(p)), kT0 + i, i).ok());
+  auto m = std::vector<Matcher>{M(Matcher::Type::kEq, "__name__", "score")};
+  auto series = st.Select(m, kT0, kT0 + 100, SelectMode::kSamples, {5, 0});
+  ASSERT_FALSE(series.ok());
+  EXPECT_EQ(series.status().code(), Status::Code::kTooLarge);
+  EXPECT_NE(series.status().message().find("10 series"), std::string::npos);
+  auto samples = st.Select(m, kT0, kT0 + 100, SelectMode::kSamples, {0, 499});
+  ASSERT_FALSE(samples.ok());
+  EXPECT_EQ(samples.status().code(), Status::Code::kTooLarge);
+  EXPECT_TRUE(st.Select(m, kT0, kT0 + 100, SelectMode::kSamples, {10, 500}).ok());
+  EXPECT_FALSE(st.Select(m, kT0, kT0 + 100, SelectMode::kChunks, {0, 499}).ok());
+}
+
+TEST(Store, RetentionByTimeAndSize) {
+  StoreOptions opt;
+  opt.retention_ms = 100'000;
+  Store st(opt);
+  for (int i = 0; i < 360; ++i) ASSERT_TRUE(st.Append(L("score", "a"), kT0 + i * 1000, i).ok());
+  ASSERT_TRUE(st.Append(L("score", "old"), kT0, 1).ok());
+  st.ApplyRetention(kT0 + 359'000);  // cutoff kT0+259s: first two chunks go
+  auto stats = st.Stats();
+  EXPECT_EQ(stats.series, 1);  // "old" is gone entirely
+  EXPECT_EQ(stats.chunks, 1);
+  EXPECT_EQ(stats.samples, 120);
+
+  StoreOptions size_opt;
+  size_opt.retention_ms = 0;
+  Store sized(size_opt);
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(sized.Append(L("score", "a"), kT0 + i * 1000, i * 1.37).ok());
+    ASSERT_TRUE(sized.Append(L("score", "b"), kT0 + i * 1000 + 500, i * 2.71).ok());
+  }
+  const int64_t full = sized.Stats().bytes;
+  size_opt.retention_bytes = full / 2;
+  Store limited(size_opt);
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(limited.Append(L("score", "a"), kT0 + i * 1000, i * 1.37).ok());
+    ASSERT_TRUE(limited.Append(L("score", "b"), kT0 + i * 1000 + 500, i * 2.71).ok());
+  }
+  limited.ApplyRetention(kT0 + 600'000);
+  EXPECT_LE(limited.Stats().bytes, full / 2);
+  EXPECT_GT(limited.Stats().bytes, 0);
+  // The newest data survives.
+  auto got = limited.Select({M(Matcher::Type::kEq, "provider", "a")}, kT0 + 599'000, kT0 + 599'000,
+                            SelectMode::kSamples, {});
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+}
+
+void Fill(Store& st, int providers, int samples) {
+  for (int p = 0; p < providers; ++p)
+    for (int i = 0; i < samples; ++i)
+      ASSERT_TRUE(st.Append(L("score", "p" + std::to_string(p)), kT0 + i * 15'000,
+                            80 + 0.25 * ((i / 4 + p) % 3))
+                      .ok());
+}
+
+TEST(Store, PersistenceRoundTrip) {
+  Store st({});
+  Fill(st, 5, 250);
+  std::string file = st.Serialize();
+  Store back({});
+  LoadReport r = back.Deserialize(file);
+  EXPECT_TRUE(r.problem.empty()) << r.problem;
+  EXPECT_EQ(r.series, 5);
+  EXPECT_EQ(r.samples, 1250);
+  auto a = st.Stats(), b = back.Stats();
+  EXPECT_EQ(a.series, b.series);
+  EXPECT_EQ(a.chunks, b.chunks);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.samples, b.samples);
+  EXPECT_EQ(back.Serialize(), file);
+  // Appends continue the restored head chunk.
+  ASSERT_TRUE(back.Append(L("score", "p0"), kT0 + 250 * 15'000, 1).ok());
+  EXPECT_FALSE(back.Append(L("score", "p0"), kT0, 1).ok());
+  EXPECT_EQ(back.Stats().chunks, a.chunks);
+
+  // Through the file system.
+  const std::string dir = ::testing::TempDir() + "store_roundtrip";
+  ASSERT_TRUE(st.Save(dir).ok());
+  Store loaded({});
+  auto lr = loaded.Load(dir);
+  ASSERT_TRUE(lr.ok()) << lr.status().message();
+  EXPECT_TRUE(lr->found);
+  EXPECT_EQ(lr->samples, 1250);
+  auto none = loaded.Load(dir + "/absent");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->found);
+}
+
+TEST(Store, CorruptAndTruncatedFilesRecoverWhatIsIntact) {
+  Store st({});
+  Fill(st, 5, 250);
+  const std::string file = st.Serialize();
+  // Flip a byte inside the third record's payload: one series is lost.
+  std::string corrupt = file;
+  size_t off = 12;
+  for (int i = 0; i < 2; ++i) off += 8 + GetU32ForTest(corrupt, off);
+  corrupt[off + 8 + 20] ^= 0x5a;
+  Store a({});
+  LoadReport ra = a.Deserialize(corrupt);
+  EXPECT_EQ(ra.corrupt_records, 1);
+  EXPECT_EQ(ra.series, 4);
+  EXPECT_FALSE(ra.truncated);
+  EXPECT_NE(ra.problem.find("checksum"), std::string::npos) << ra.problem;
+  // Truncated in the middle of the fourth record: three series come back.
+  size_t cut = 12;
+  for (int i = 0; i < 3; ++i) cut += 8 + GetU32ForTest(file, cut);
+  Store b({});
+  LoadReport rb = b.Deserialize(std::string_view(file).substr(0, cut + 30));
+  EXPECT_TRUE(rb.truncated);
+  EXPECT_EQ(rb.series, 3);
+  EXPECT_EQ(b.Stats().series, 3);
+  // Cut exactly at a record boundary: the missing footer is noticed.
+  Store c({});
+  LoadReport rc = c.Deserialize(std::string_view(file).substr(0, cut));
+  EXPECT_TRUE(rc.truncated);
+  EXPECT_EQ(rc.series, 3);
+  // Garbage.
+  Store d({});
+  LoadReport rd = d.Deserialize("not a store file at all");
+  EXPECT_FALSE(rd.problem.empty());
+  EXPECT_EQ(d.Stats().series, 0);
+}
+
+TEST(Store, BytesPerSampleOfDerivedLikeSeries) {
+  Store st({});
+  Fill(st, 50, 1200);
+  auto s = st.Stats();
+  const double per_sample = static_cast<double>(s.bytes) / static_cast<double>(s.samples);
+  RecordProperty("bytes_per_sample", std::to_string(per_sample));
+  EXPECT_LT(per_sample, 1.5);
 }
 
 }  // namespace
