@@ -71,6 +71,26 @@ else
   failures+=("sanitizer build")
 fi
 
+# --- fuzzing (docs/fuzzing.md) ----------------------------------------------
+# Every libFuzzer target for a bounded time (clang, ASan+UBSan, build-fuzz/);
+# any crash or sanitizer report fails the run. DEPIN_FUZZ_SECONDS per target
+# (default 15; 0 skips the stage).
+FUZZ_SECONDS=${DEPIN_FUZZ_SECONDS:-15}
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  step "fuzzing (${FUZZ_SECONDS}s per target)"
+  DEPIN_SKIP_DEPS=1 scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1 | tee "$LOG_DIR/fuzz.log"
+  fuzz_rc=${PIPESTATUS[0]}
+  read -r fp ff < <(sed -nE 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' \
+    "$LOG_DIR/fuzz.log" | tail -1)
+  fp=${fp:-0}
+  ff=${ff:-0}
+  passed_total=$((passed_total + fp))
+  failed_total=$((failed_total + ff))
+  results+=("fuzz: $fp passed, $ff failed")
+  if [ "$fuzz_rc" -ne 0 ] || [ "$fp" -eq 0 ]; then failures+=("fuzz (exit $fuzz_rc)"); fi
+fi
+# ------------------------------------------------------------------------------
+
 END=$(date +%s)
 echo
 echo "=== summary ($((END - START)) s) ==="
