@@ -5,6 +5,7 @@
 #include "analytics/scoreboard.h"
 #include "common/clock.h"
 #include "export/render.h"
+#include "store/store_sink.h"
 
 namespace depin::evaluate {
 namespace {
@@ -59,6 +60,14 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
   std::string body = exposition::RenderScoreboard(board);
   LogNewAuditRecords();
+  if (derived_ != nullptr) {
+    store::StoreSink sink(*derived_, now_ms);
+    exposition::RenderScoreboard(board, sink);
+    derived_->ApplyRetention(now_ms);
+    if (sink.rejected() > 0)
+      log_.Debug("derived samples rejected by the store",
+                 {{"rejected", std::to_string(sink.rejected())}});
+  }
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
   const int scored = board.scored;
@@ -107,6 +116,11 @@ std::shared_ptr<const Evaluation> Evaluator::Latest() const {
 std::vector<analytics::AuditRecord> Evaluator::AuditRecords(std::string_view provider) const {
   std::lock_guard<std::mutex> lock(eval_mu_);
   return state_.audit.Records(provider);
+}
+
+void Evaluator::SetDerivedStore(store::Store* derived) {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  derived_ = derived;
 }
 
 void Evaluator::UpdateConfig(const Config& config) {

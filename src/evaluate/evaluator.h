@@ -18,6 +18,7 @@
 #include "common/logger.h"
 #include "config/config.h"
 #include "export/metrics_cache.h"
+#include "store/store.h"
 #include "windows/window_store.h"
 
 namespace depin::evaluate {
@@ -45,6 +46,11 @@ class Evaluator {
   void Start();
   void Stop();
 
+  // From the next evaluation on, also appends the derived series to `derived`
+  // (stamped with the evaluation time) and applies its retention; null
+  // disables it. `derived` must outlive the Evaluator.
+  void SetDerivedStore(store::Store* derived);
+
   // Applies new weights and thresholds from the next evaluation on.
   void UpdateConfig(const Config& config);
 
@@ -66,6 +72,7 @@ class Evaluator {
   windows::WindowStore& store_;
   exposition::MetricsCache& cache_;
   Logger& log_;
+  store::Store* derived_ = nullptr;  // guarded by eval_mu_
 
   prometheus::Counter& evaluations_;
   prometheus::Gauge& duration_;
