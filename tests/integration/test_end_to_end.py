@@ -2,13 +2,15 @@
 fleet (found by http_sd) and remote-writes it to depin-sidecar; the sidecar
 must rank the providers in the simulator's known order of quality."""
 
+import json
 import math
 import os
 import time
 import unittest
 
 from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
-                     log, parse_metrics, promtool_check_metrics, select, value_of)
+                     http_get, http_post, log, parse_metrics, promtool_check_metrics, select,
+                     value_of)
 
 FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
 TIERS = ("basic", "bronze", "silver", "gold", "platinum")
@@ -153,8 +155,78 @@ class EndToEndTest(IntegrationTestCase):
         self.assertEqual(failed, 0, "Prometheus counted failed remote-write samples")
         log("prometheus sent %d samples, sidecar received %d" % (total, received))
 
+        # The JSON API answers from the same evaluation.
+        self.check_api(sidecar, order)
+
         # All three stop cleanly on SIGTERM.
         self.assertEqual(sidecar.stop(), 0, "sidecar exit code on SIGTERM")
+
+    def check_api(self, sidecar, order):
+        def get(path):
+            status, headers, body = http_get(sidecar.url + path)
+            return status, headers, body
+
+        def post(path, payload):
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            return http_post(sidecar.url + path, data, {"Content-Type": "application/json"})
+
+        status, _, body = get("/api/v1/providers")
+        self.assertEqual(status, 200, body)
+        listing = json.loads(body)
+        self.assertEqual([p["id"] for p in listing["providers"]], order, listing)
+        status, _, body = get("/api/v1/providers?limit=2&offset=1")
+        self.assertEqual([p["id"] for p in json.loads(body)["providers"]], order[1:3])
+
+        status, _, body = get("/api/v1/providers/" + order[-1])
+        self.assertEqual(status, 200, body)
+        detail = json.loads(body)
+        self.assertEqual(len(detail["components"]), 6, detail)
+        reasons = " | ".join(c["reason"] for c in detail["components"])
+        self.assertIn("failure ratio", reasons)
+        self.assertIn("network median", reasons)
+        log("reasons for %s: %s" % (order[-1], reasons))
+        status, _, body = get("/api/v1/providers/" + order[0] + "/audit")
+        self.assertEqual(status, 200, body)
+        self.assertIn("records", json.loads(body))
+        self.assertEqual(get("/api/v1/providers/nobody")[0], 404)
+
+        status, headers, body = get("/api/v1/rankings?format=csv")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(headers.get("content-type", "").startswith("text/csv"), headers)
+        lines = body.decode().strip().split("\n")
+        self.assertEqual(len(lines), len(order) + 1, lines)
+        self.assertEqual([l.split(",")[1] for l in lines[1:]], order)
+
+        status, _, body = get("/api/v1/network")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(sum(json.loads(body)["tiers"].values()), len(order))
+
+        status, _, body = post("/api/v1/recommendations", {"gpus": 1, "duration_hours": 2})
+        self.assertEqual(status, 200, body)
+        recs = json.loads(body)["recommendations"]
+        self.assertTrue(recs, body)
+        self.assertEqual(recs[0]["provider"], order[0], body)
+        for r in recs:
+            self.assertTrue(0 <= r["completion_probability"] <= 1, r)
+            self.assertTrue(r["reasons"], r)
+        status, _, body = post("/api/v1/recommendations", {"gpus": 100000})
+        self.assertEqual(status, 400, body)
+        status, _, body = post("/api/v1/recommendations", {"gpus": 1, "colour": "red"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("colour", json.loads(body)["error"])
+        self.assertEqual(post("/api/v1/recommendations", b"{not json")[0], 400)
+        status, _, body = post("/api/v1/recommendations", {"gpus": 64})
+        self.assertEqual(status, 200, body)
+        self.assertIn("explanation", json.loads(body))
+
+        status, _, body = post("/api/v1/allocations",
+                               {"jobs": [{"id": "a", "gpus": 1}, {"id": "b", "gpus": 1}]})
+        self.assertEqual(status, 200, body)
+        allocation = json.loads(body)
+        self.assertEqual(allocation["solver"]["status"], "optimal", allocation)
+        self.assertEqual(len(allocation["assignments"]), 2, allocation)
+        self.assertEqual(get("/api/v1/allocations")[0], 405)
+        self.assertEqual(get("/api/v1/nothing")[0], 404)
 
 
 if __name__ == "__main__":
