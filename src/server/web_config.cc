@@ -155,7 +155,9 @@ Status ParseHeaders(const YAML::Node& node, std::map<std::string, std::string>* 
       if (!ok) {
         std::string expected(allowed->values[0]);
         if (!allowed->values[1].empty()) expected += " or " + std::string(allowed->values[1]);
-        return Status::InvalidArgument(path + ": \"" + value + "\", expected " + expected);
+        std::string msg = path;
+        msg.append(": \"").append(value).append("\", expected ").append(expected);
+        return Status::InvalidArgument(msg);
       }
     }
     (*headers)[name] = value;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "app/flags.h"
 #include "app/reloader.h"
 #include "server/basic_auth.h"
 #include "server/tls_context.h"
@@ -356,6 +357,21 @@ TEST(TlsContextTest, LoadWebSecurityBuildsTheWholeThing) {
   EXPECT_NE(broken.status().message().find(path + ": tls_server_config.key_file"),
             std::string::npos)
       << broken.status().message();
+}
+
+// ---------------------------------------------------------------- flags
+
+TEST(SecurityFlags, WebConfigFileAndLifecycle) {
+  auto f = app::ParseFlags({"--web.config.file=/etc/web.yml", "--web.enable-lifecycle"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->web_config_file, "/etc/web.yml");
+  EXPECT_TRUE(f->enable_lifecycle);
+  auto d = app::ParseFlags({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->web_config_file, "");
+  EXPECT_FALSE(d->enable_lifecycle);
+  EXPECT_FALSE(app::ParseFlags({"--web.enable-lifecycle=true"}).ok());
+  EXPECT_NE(app::Usage().find("--web.config.file"), std::string::npos);
 }
 
 // ---------------------------------------------------------------- reloader
