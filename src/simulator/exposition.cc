@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
+#include <optional>
 #include <utility>
 
 namespace depin::sim {
@@ -229,6 +230,7 @@ std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
   const ProviderState& state = fleet.state(i);
   const int64_t now = fleet.now_ms();
   const Params p = fleet.ParamsAt(i, now);
+  const Fleet::OutageSchedule schedule = fleet.ScheduleAt(i, now);
   return JsonObject()
       .Str("id", spec.id)
       .Num("quality", Clean(p.quality))
@@ -244,12 +246,97 @@ std::string TruthProvider(const Fleet& fleet, size_t i, int rank) {
       .Str("gpu_model", spec.gpu_model)
       .Num("expected_rank", rank)
       .Bool("up", fleet.IsUpAt(i, now))
-      .Num("outage_seconds",
-           std::round(p.outage_ratio * static_cast<double>(fleet.config().outage_period_ms)) / 1000)
-      .Num("outage_offset_seconds", static_cast<double>(fleet.OutageOffsetMs(i)) / 1000)
+      .Num("outage_period_seconds", static_cast<double>(schedule.period_ms) / 1000)
+      .Num("outage_seconds", static_cast<double>(schedule.down_ms) / 1000)
+      .Num("outage_offset_seconds", static_cast<double>(schedule.offset_ms) / 1000)
       .Num("jobs_completed", static_cast<double>(state.jobs_completed))
       .Num("jobs_failed", static_cast<double>(state.jobs_failed_total()))
       .Done();
+}
+
+// Simulated milliseconds as seconds, and as Unix time given the start.
+struct TimeMap {
+  double start_unix = 0;
+  double time_scale = 1;
+  double Seconds(int64_t ms) const { return static_cast<double>(ms) / 1000; }
+  double Unix(int64_t ms) const { return start_unix + Seconds(ms) / time_scale; }
+};
+
+// An event's common part: kind, what it covers, and when (simulated seconds
+// and Unix time; `until` absent for events that last to the end).
+JsonObject EventBase(std::string_view kind, const TimeMap& tm, int64_t now_ms, int64_t at_ms,
+                     std::optional<int64_t> until_ms) {
+  JsonObject o;
+  o.Str("kind", kind).Num("at_seconds", tm.Seconds(at_ms)).Num("at_time", tm.Unix(at_ms));
+  if (until_ms) o.Num("until_seconds", tm.Seconds(*until_ms)).Num("until_time", tm.Unix(*until_ms));
+  o.Bool("active", now_ms >= at_ms && (!until_ms || now_ms < *until_ms));
+  return o;
+}
+
+std::string JsonStrings(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  quoted.reserve(items.size());
+  for (const auto& s : items) quoted.push_back("\"" + EscapeJson(s) + "\"");
+  return JsonArray(quoted);
+}
+
+// The planted events of the fleet (docs/simulator.md, "Scenarios").
+std::string TruthEvents(const Fleet& fleet, const TimeMap& tm) {
+  const int64_t now = fleet.now_ms();
+  std::vector<std::string> events;
+  for (const auto& o : fleet.config().outages) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      if (fleet.spec(i).region == o.region) ids.push_back(fleet.spec(i).id);
+    }
+    events.push_back(EventBase("regional_outage", tm, now, o.at_ms, o.at_ms + o.duration_ms)
+                         .Str("region", o.region)
+                         .Raw("providers", JsonStrings(ids))
+                         .Done());
+  }
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    const ProviderSpec& spec = fleet.spec(i);
+    const std::string ids = JsonStrings({spec.id});
+    for (const auto& d : spec.degrade) {
+      const double from = d.at_ms > 0 ? fleet.QualityAt(i, d.at_ms - 1) : spec.quality;
+      events.push_back(EventBase("degrade", tm, now, d.at_ms, std::nullopt)
+                           .Str("region", spec.region)
+                           .Raw("providers", ids)
+                           .Num("over_seconds", tm.Seconds(d.over_ms))
+                           .Num("quality_from", Clean(from))
+                           .Num("quality_to", Clean(d.quality))
+                           .Done());
+    }
+    if (const auto& f = spec.flaky) {
+      events.push_back(EventBase("flaky", tm, now, f->at_ms, std::nullopt)
+                           .Str("region", spec.region)
+                           .Raw("providers", ids)
+                           .Num("outage_ratio", f->outage_ratio)
+                           .Num("period_seconds", tm.Seconds(f->period_ms))
+                           .Done());
+    }
+    if (const auto& b = spec.bottleneck) {
+      events.push_back(EventBase("bottleneck", tm, now, b->at_ms, std::nullopt)
+                           .Str("region", spec.region)
+                           .Raw("providers", ids)
+                           .Str("resource", "gpu")
+                           .Num("gpu_util_percent", b->gpu_util_percent)
+                           .Num("failure_ratio", b->failure_ratio)
+                           .Num("response_seconds", b->response_seconds)
+                           .Done());
+    }
+    if (const auto& s = spec.season) {
+      events.push_back(EventBase("season", tm, now, 0, std::nullopt)
+                           .Str("region", spec.region)
+                           .Raw("providers", ids)
+                           .Str("signal", "gpu_util")
+                           .Num("amplitude", s->amplitude)
+                           .Num("period_seconds", tm.Seconds(s->period_ms))
+                           .Num("phase_seconds", tm.Seconds(s->phase_ms))
+                           .Done());
+    }
+  }
+  return JsonArray(events);
 }
 
 }  // namespace
@@ -316,14 +403,19 @@ std::string RenderTruthJson(const Fleet& fleet, double unix_seconds) {
   std::vector<std::string> providers, ids;
   for (size_t i = 0; i < fleet.size(); ++i) providers.push_back(TruthProvider(fleet, i, rank[i]));
   for (size_t i : order) ids.push_back("\"" + EscapeJson(fleet.spec(i).id) + "\"");
+  const double scale = fleet.config().time_scale;
+  const TimeMap tm{unix_seconds - static_cast<double>(fleet.now_ms()) / 1000 / scale, scale};
   return JsonObject()
              .Num("time", unix_seconds)
+             .Num("start_time", tm.start_unix)
              .Num("simulated_seconds", static_cast<double>(fleet.now_ms()) / 1000)
+             .Num("time_scale", scale)
              .Num("job_rate", fleet.config().job_rate)
              .Num("outage_period_seconds",
                   static_cast<double>(fleet.config().outage_period_ms) / 1000)
              .Raw("providers", JsonArray(providers))
              .Raw("order", JsonArray(ids))
+             .Raw("events", TruthEvents(fleet, tm))
              .Done() +
          "\n";
 }

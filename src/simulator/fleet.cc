@@ -52,11 +52,67 @@ Status ParseDegrade(const YAML::Node& node, const std::string& path, std::vector
     }
     DEPIN_RETURN_IF_ERROR(ReadDuration(r, "at", &d.at_ms));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "quality", &d.quality));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "over", &d.over_ms));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
     out->push_back(d);
   }
   std::stable_sort(out->begin(), out->end(),
                    [](const Degrade& a, const Degrade& b) { return a.at_ms < b.at_ms; });
+  return Status::Ok();
+}
+
+Status ParseSeason(const YAML::Node& node, const std::string& path, Season* out) {
+  MapReader r(node, path);
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  if (!r.Get("amplitude") || !r.Get("period")) {
+    return Status::InvalidArgument(path + ": needs both \"amplitude\" and \"period\"");
+  }
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "amplitude", &out->amplitude));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "period", &out->period_ms));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "phase", &out->phase_ms));
+  return r.CheckUnknown();
+}
+
+Status ParseFlaky(const YAML::Node& node, const std::string& path, Flaky* out) {
+  MapReader r(node, path);
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  if (!r.Get("at")) return Status::InvalidArgument(path + ": missing \"at\"");
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "at", &out->at_ms));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "outage_ratio", &out->outage_ratio));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "period", &out->period_ms));
+  return r.CheckUnknown();
+}
+
+Status ParseBottleneck(const YAML::Node& node, const std::string& path, Bottleneck* out) {
+  MapReader r(node, path);
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  if (!r.Get("at")) return Status::InvalidArgument(path + ": missing \"at\"");
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "at", &out->at_ms));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "gpu_util", &out->gpu_util_percent));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "failure_ratio", &out->failure_ratio));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "response_seconds", &out->response_seconds));
+  return r.CheckUnknown();
+}
+
+Status ParseOutages(const YAML::Node& node, std::vector<RegionalOutage>* out) {
+  if (!node.IsSequence()) return Status::InvalidArgument("outages: expected a list");
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "outages[" + std::to_string(i) + "]";
+    MapReader r(node[i], path);
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    if (!r.Get("region") || !r.Get("at") || !r.Get("duration")) {
+      return Status::InvalidArgument(path + ": needs \"region\", \"at\" and \"duration\"");
+    }
+    RegionalOutage o;
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "region", &o.region));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "at", &o.at_ms));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "duration", &o.duration_ms));
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    out->push_back(std::move(o));
+  }
+  std::stable_sort(out->begin(), out->end(), [](const RegionalOutage& a, const RegionalOutage& b) {
+    return a.at_ms < b.at_ms;
+  });
   return Status::Ok();
 }
 
@@ -81,6 +137,15 @@ Status ParseProvider(const YAML::Node& node, const std::string& path, ProviderSp
   DEPIN_RETURN_IF_ERROR(ReadOptional(r, "outage_ratio", &o.outage_ratio));
   if (auto d = r.Get("degrade"))
     DEPIN_RETURN_IF_ERROR(ParseDegrade(d, r.Path("degrade"), &p->degrade));
+  if (auto n = r.Get("season")) {
+    DEPIN_RETURN_IF_ERROR(ParseSeason(n, r.Path("season"), &p->season.emplace()));
+  }
+  if (auto n = r.Get("flaky")) {
+    DEPIN_RETURN_IF_ERROR(ParseFlaky(n, r.Path("flaky"), &p->flaky.emplace()));
+  }
+  if (auto n = r.Get("bottleneck")) {
+    DEPIN_RETURN_IF_ERROR(ParseBottleneck(n, r.Path("bottleneck"), &p->bottleneck.emplace()));
+  }
   return r.CheckUnknown();
 }
 
@@ -116,6 +181,7 @@ Status ApplyFleetYaml(const YAML::Node& root, FleetConfig* c) {
     }
   }
   if (auto g = r.Get("generate")) DEPIN_RETURN_IF_ERROR(ParseGenerate(g, &c->providers));
+  if (auto o = r.Get("outages")) DEPIN_RETURN_IF_ERROR(ParseOutages(o, &c->outages));
   return r.CheckUnknown();
 }
 
@@ -164,8 +230,29 @@ Status ValidateProvider(const ProviderSpec& p) {
   DEPIN_RETURN_IF_ERROR(CheckOptional(o.allocated_ratio, 0, 1, where + ".allocated_ratio"));
   DEPIN_RETURN_IF_ERROR(CheckOptional(o.outage_ratio, 0, 0.99, where + ".outage_ratio"));
   for (const auto& d : p.degrade) {
-    if (d.at_ms < 0 || !InRange(d.quality, 0, 1)) {
-      return Status::InvalidArgument(where + ".degrade: at must be >= 0 and quality in [0, 1]");
+    if (d.at_ms < 0 || !InRange(d.quality, 0, 1) || d.over_ms < 0) {
+      return Status::InvalidArgument(where +
+                                     ".degrade: at and over must be >= 0 and quality in [0, 1]");
+    }
+  }
+  if (const auto& s = p.season) {
+    if (!InRange(s->amplitude, 0, 100) || s->period_ms < 1000 || s->phase_ms < 0) {
+      return Status::InvalidArgument(
+          where + ".season: amplitude must be in [0, 100], period at least 1s, phase >= 0");
+    }
+  }
+  if (const auto& f = p.flaky) {
+    if (f->at_ms < 0 || !InRange(f->outage_ratio, 0, 0.99) || f->period_ms < 1000) {
+      return Status::InvalidArgument(
+          where + ".flaky: at must be >= 0, outage_ratio in [0, 0.99], period at least 1s");
+    }
+  }
+  if (const auto& b = p.bottleneck) {
+    if (b->at_ms < 0 || !InRange(b->gpu_util_percent, 0, 100) || !InRange(b->failure_ratio, 0, 1) ||
+        !InRange(b->response_seconds, 0.001, 3600)) {
+      return Status::InvalidArgument(where +
+                                     ".bottleneck: at must be >= 0, gpu_util in [0, 100], "
+                                     "failure_ratio in [0, 1], response_seconds in [0.001, 3600]");
     }
   }
   return Status::Ok();
@@ -292,6 +379,18 @@ Status ValidateFleet(const FleetConfig& c) {
   auto dup = std::adjacent_find(ids.begin(), ids.end());
   if (dup != ids.end())
     return Status::InvalidArgument("duplicate provider id \"" + std::string(*dup) + "\"");
+  for (size_t i = 0; i < c.outages.size(); ++i) {
+    const RegionalOutage& o = c.outages[i];
+    const std::string where = "outages[" + std::to_string(i) + "]";
+    if (o.at_ms < 0 || o.duration_ms < 1000) {
+      return Status::InvalidArgument(where + ": at must be >= 0 and duration at least 1s");
+    }
+    // A region no provider is in is a typo, not an outage.
+    if (std::none_of(c.providers.begin(), c.providers.end(),
+                     [&](const ProviderSpec& p) { return p.region == o.region; })) {
+      return Status::InvalidArgument(where + ": no provider in region \"" + o.region + "\"");
+    }
+  }
   return Status::Ok();
 }
 
@@ -323,6 +422,14 @@ Result<Fleet> Fleet::Create(FleetConfig config) {
 }
 
 Fleet::Fleet(FleetConfig config) : config_(std::move(config)) {
+  // Configs built in code need not be sorted; the lookups assume they are.
+  std::stable_sort(
+      config_.outages.begin(), config_.outages.end(),
+      [](const RegionalOutage& a, const RegionalOutage& b) { return a.at_ms < b.at_ms; });
+  for (auto& spec : config_.providers) {
+    std::stable_sort(spec.degrade.begin(), spec.degrade.end(),
+                     [](const Degrade& a, const Degrade& b) { return a.at_ms < b.at_ms; });
+  }
   providers_.resize(config_.providers.size());
   constexpr double kGolden = 0.6180339887498949;
   for (size_t i = 0; i < providers_.size(); ++i) {
@@ -349,29 +456,82 @@ std::optional<size_t> Fleet::Find(std::string_view id) const {
   return std::nullopt;
 }
 
+namespace {
+
+// Quality at t under the first `n` degrade steps: a step applies from its
+// time on; a ramp (over > 0) moves linearly from the quality in effect at its
+// start to its target.
+double DegradedQuality(double base, const std::vector<Degrade>& steps, size_t n, int64_t t) {
+  if (n == 0) return base;
+  const Degrade& d = steps[n - 1];
+  if (t < d.at_ms) return DegradedQuality(base, steps, n - 1, t);
+  if (d.over_ms > 0 && t < d.at_ms + d.over_ms) {
+    const double from = DegradedQuality(base, steps, n - 1, d.at_ms);
+    const double f = static_cast<double>(t - d.at_ms) / static_cast<double>(d.over_ms);
+    return from + (d.quality - from) * f;
+  }
+  return d.quality;
+}
+
+}  // namespace
+
 double Fleet::QualityAt(size_t i, int64_t sim_ms) const {
   const ProviderSpec& spec = config_.providers[i];
-  double q = spec.quality;
-  for (const auto& d : spec.degrade) {
-    if (d.at_ms > sim_ms) break;
-    q = d.quality;
-  }
-  return q;
+  return DegradedQuality(spec.quality, spec.degrade, spec.degrade.size(), sim_ms);
 }
 
 Params Fleet::ParamsAt(size_t i, int64_t sim_ms) const {
   const ProviderSpec& spec = config_.providers[i];
-  return DeriveParams(QualityAt(i, sim_ms), spec.gpus, spec.overrides);
+  Params p = DeriveParams(QualityAt(i, sim_ms), spec.gpus, spec.overrides);
+  if (spec.season) {
+    const Season& s = *spec.season;
+    constexpr double kTwoPi = 6.283185307179586;
+    const double wave = std::sin(kTwoPi * static_cast<double>(sim_ms - s.phase_ms) /
+                                 static_cast<double>(s.period_ms));
+    p.gpu_util_percent = std::clamp(p.gpu_util_percent + s.amplitude * wave, 0.0, 100.0);
+    p.allocated_ratio = std::clamp(p.allocated_ratio + s.amplitude / 100.0 * wave, 0.0, 1.0);
+    p.gpus_allocated = static_cast<int>(std::lround(p.gpus_total * p.allocated_ratio));
+  }
+  if (spec.bottleneck && sim_ms >= spec.bottleneck->at_ms) {
+    p.gpu_util_percent = spec.bottleneck->gpu_util_percent;
+    p.failure_ratio = spec.bottleneck->failure_ratio;
+    p.mean_response_s = spec.bottleneck->response_seconds;
+  }
+  if (spec.flaky && sim_ms >= spec.flaky->at_ms) p.outage_ratio = spec.flaky->outage_ratio;
+  return p;
+}
+
+Fleet::OutageSchedule Fleet::ScheduleAt(size_t i, int64_t sim_ms) const {
+  const ProviderSpec& spec = config_.providers[i];
+  OutageSchedule s;
+  if (spec.flaky && sim_ms >= spec.flaky->at_ms) {
+    s.period_ms = spec.flaky->period_ms;
+    s.offset_ms = spec.flaky->at_ms;  // the first flaky outage starts at `at`
+  } else {
+    s.period_ms = config_.outage_period_ms;
+    s.offset_ms = providers_[i].outage_offset_ms;
+  }
+  s.down_ms = static_cast<int64_t>(
+      std::llround(ParamsAt(i, sim_ms).outage_ratio * static_cast<double>(s.period_ms)));
+  return s;
+}
+
+const RegionalOutage* Fleet::RegionalOutageAt(size_t i, int64_t sim_ms) const {
+  const std::string& region = config_.providers[i].region;
+  for (const auto& o : config_.outages) {
+    if (o.at_ms > sim_ms) break;  // sorted by start
+    if (o.region == region && sim_ms < o.at_ms + o.duration_ms) return &o;
+  }
+  return nullptr;
 }
 
 bool Fleet::IsUpAt(size_t i, int64_t sim_ms) const {
-  const int64_t period = config_.outage_period_ms;
-  const auto down_ms =
-      static_cast<int64_t>(std::llround(ParamsAt(i, sim_ms).outage_ratio * period));
-  if (down_ms <= 0) return true;
-  int64_t phase = (sim_ms - providers_[i].outage_offset_ms) % period;
-  if (phase < 0) phase += period;
-  return phase >= down_ms;
+  if (!config_.outages.empty() && RegionalOutageAt(i, sim_ms) != nullptr) return false;
+  const OutageSchedule s = ScheduleAt(i, sim_ms);
+  if (s.down_ms <= 0) return true;
+  int64_t phase = (sim_ms - s.offset_ms) % s.period_ms;
+  if (phase < 0) phase += s.period_ms;
+  return phase >= s.down_ms;
 }
 
 std::vector<size_t> Fleet::OrderAt(int64_t sim_ms) const {

@@ -19,10 +19,47 @@
 
 namespace depin::sim {
 
-// From `at` (simulated ms since start) on, the provider's quality is `quality`.
+// From `at` (simulated ms since start) on, the provider's quality is
+// `quality`; with `over` > 0 it moves there linearly over that long, from the
+// quality in effect at `at` (a slow degradation).
 struct Degrade {
   int64_t at_ms = 0;
   double quality = 0;
+  int64_t over_ms = 0;
+};
+
+// A daily (or any period) season: GPU utilisation moves by
+// amplitude x sin(2 pi (t - phase) / period) percentage points around its
+// mean, and the allocated share by amplitude / 100 in the same phase.
+struct Season {
+  double amplitude = 0;  // percentage points of GPU utilisation, 0..100
+  int64_t period_ms = 86'400'000;
+  int64_t phase_ms = 0;
+};
+
+// From `at` on the provider turns flaky: down `outage_ratio` of every
+// `period`, the first outage starting at `at`. Replaces the quality-derived
+// outage schedule from then on.
+struct Flaky {
+  int64_t at_ms = 0;
+  double outage_ratio = 0.3;
+  int64_t period_ms = 30'000;
+};
+
+// From `at` on the provider is GPU-bound: its GPUs run at `gpu_util` while
+// failures and answer times rise to the given values (quality unchanged).
+struct Bottleneck {
+  int64_t at_ms = 0;
+  double gpu_util_percent = 99;
+  double failure_ratio = 0.2;
+  double response_seconds = 4;
+};
+
+// Every provider of `region` answers 503 during [at, at + duration).
+struct RegionalOutage {
+  std::string region;
+  int64_t at_ms = 0;
+  int64_t duration_ms = 0;
 };
 
 // Explicit values that replace the quality-derived defaults; they stay fixed
@@ -46,6 +83,9 @@ struct ProviderSpec {
   int cpus = 4;
   Overrides overrides;
   std::vector<Degrade> degrade;  // sorted by at_ms
+  std::optional<Season> season;
+  std::optional<Flaky> flaky;
+  std::optional<Bottleneck> bottleneck;
 };
 
 struct FleetConfig {
@@ -54,6 +94,7 @@ struct FleetConfig {
   double job_rate = 1.0;  // jobs finished per simulated second per provider
   int64_t outage_period_ms = 60'000;
   std::vector<ProviderSpec> providers;
+  std::vector<RegionalOutage> outages;  // sorted by at_ms
 };
 
 // Parses fleet YAML (docs/simulator.md); unknown keys and bad values are errors.
@@ -163,9 +204,23 @@ class Fleet {
   std::optional<size_t> Find(std::string_view id) const;
 
   double QualityAt(size_t i, int64_t sim_ms) const;
+  // Parameters at sim_ms: quality-derived, then overrides, season, bottleneck
+  // and flaky outage ratio applied.
   Params ParamsAt(size_t i, int64_t sim_ms) const;
-  // The planted outage: down for outage_ratio * period at a fixed per-provider
-  // phase of every outage period. Exact at millisecond resolution.
+
+  // The periodic outage schedule in effect at sim_ms: down while
+  // (t - offset) mod period < down. The quality-derived one (fixed
+  // per-provider phase of outage_period) or, once flaky, the flaky one.
+  struct OutageSchedule {
+    int64_t period_ms = 0;
+    int64_t offset_ms = 0;
+    int64_t down_ms = 0;
+  };
+  OutageSchedule ScheduleAt(size_t i, int64_t sim_ms) const;
+  // The regional outage covering provider i at sim_ms, if any.
+  const RegionalOutage* RegionalOutageAt(size_t i, int64_t sim_ms) const;
+  // Up unless in a periodic (planned or flaky) or a regional outage. Exact at
+  // millisecond resolution.
   bool IsUpAt(size_t i, int64_t sim_ms) const;
   int64_t OutageOffsetMs(size_t i) const { return providers_[i].outage_offset_ms; }
   // Indices ordered by quality at sim_ms, best first (ties by id).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -250,6 +251,186 @@ TEST(SimulatorFleet, DegradeChangesQualityFromItsTime) {
   EXPECT_EQ(fleet.OrderAt(300'000)[0], 1u);
 }
 
+TEST(SimulatorFleet, DegradeRampIsLinearFromTheQualityInEffect) {
+  FleetConfig c = Spread(1, 5.0);
+  c.providers[0].quality = 0.9;
+  // Listed out of order on purpose: the fleet sorts them.
+  c.providers[0].degrade = {{200'000, 0.5, 0}, {60'000, 0.3, 120'000}};
+  Fleet fleet = MakeFleet(c);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 59'999), 0.9);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 60'000), 0.9);
+  EXPECT_NEAR(fleet.QualityAt(0, 120'000), 0.6, 1e-12);  // half way
+  EXPECT_NEAR(fleet.QualityAt(0, 150'000), 0.45, 1e-12);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 180'000), 0.3);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 199'999), 0.3);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 200'000), 0.5);
+  // Monotone along the ramp, so every derived parameter moves steadily.
+  for (int64_t t = 60'000; t < 180'000; t += 1000) {
+    EXPECT_GT(fleet.QualityAt(0, t), fleet.QualityAt(0, t + 1000)) << t;
+  }
+  // A ramp that starts while an earlier one runs starts from where it is.
+  FleetConfig c2 = Spread(1);
+  c2.providers[0].quality = 1.0;
+  c2.providers[0].degrade = {{0, 0.0, 100'000}, {50'000, 1.0, 50'000}};
+  Fleet f2 = MakeFleet(c2);
+  EXPECT_NEAR(f2.QualityAt(0, 50'000), 0.5, 1e-12);
+  EXPECT_NEAR(f2.QualityAt(0, 75'000), 0.75, 1e-12);
+  EXPECT_DOUBLE_EQ(f2.QualityAt(0, 100'000), 1.0);
+}
+
+TEST(SimulatorFleet, SeasonMovesGpuUtilAndAllocationAsASine) {
+  FleetConfig c = Spread(1);
+  c.providers[0].quality = 0.6;  // util 73%, allocated 0.52
+  c.providers[0].season = Season{20, 60'000, 0};
+  Fleet fleet = MakeFleet(c);
+  const Params base = DeriveParams(0.6, 8);
+  EXPECT_NEAR(fleet.ParamsAt(0, 0).gpu_util_percent, base.gpu_util_percent, 1e-9);
+  EXPECT_NEAR(fleet.ParamsAt(0, 15'000).gpu_util_percent, base.gpu_util_percent + 20, 1e-9);
+  EXPECT_NEAR(fleet.ParamsAt(0, 45'000).gpu_util_percent, base.gpu_util_percent - 20, 1e-9);
+  EXPECT_NEAR(fleet.ParamsAt(0, 15'000).allocated_ratio, base.allocated_ratio + 0.2, 1e-9);
+  EXPECT_EQ(fleet.ParamsAt(0, 15'000).gpus_allocated, 6);  // round(8 x 0.72)
+  EXPECT_EQ(fleet.ParamsAt(0, 45'000).gpus_allocated, 3);  // round(8 x 0.32)
+  // Quality, failures and the ranking are untouched by the season.
+  EXPECT_DOUBLE_EQ(fleet.ParamsAt(0, 15'000).failure_ratio, base.failure_ratio);
+  EXPECT_DOUBLE_EQ(fleet.QualityAt(0, 15'000), 0.6);
+  // Over whole periods the exposed utilisation averages to the base.
+  double sum = 0;
+  int n = 0;
+  for (int64_t t = 1000; t <= 120'000; t += 1000) {
+    fleet.AdvanceTo(t);
+    double util = 0;
+    for (const auto& g : fleet.state(0).gpus) util += g.util_percent;
+    sum += util / static_cast<double>(fleet.state(0).gpus.size());
+    ++n;
+  }
+  EXPECT_NEAR(sum / n, base.gpu_util_percent, 0.5);
+  // Clamped to 0..100.
+  c.providers[0].season = Season{100, 60'000, 0};
+  Fleet loud = MakeFleet(c);
+  EXPECT_DOUBLE_EQ(loud.ParamsAt(0, 15'000).gpu_util_percent, 100);
+  EXPECT_DOUBLE_EQ(loud.ParamsAt(0, 45'000).gpu_util_percent, 0);
+}
+
+TEST(SimulatorFleet, FlakyReplacesTheOutageScheduleFromItsTime) {
+  FleetConfig c = Spread(2, 2.0);
+  c.providers[0].quality = 0.9;
+  c.providers[0].flaky = Flaky{60'000, 0.3, 20'000};
+  c.providers[1].quality = 0.9;
+  Fleet fleet = MakeFleet(c);
+  for (int64_t t = 0; t < 60'000; t += 100) ASSERT_TRUE(fleet.IsUpAt(0, t)) << t;
+  // First outage starts at `at` and lasts 6 s of every 20 s.
+  EXPECT_FALSE(fleet.IsUpAt(0, 60'000));
+  EXPECT_FALSE(fleet.IsUpAt(0, 65'999));
+  EXPECT_TRUE(fleet.IsUpAt(0, 66'000));
+  EXPECT_FALSE(fleet.IsUpAt(0, 80'000));
+  int up = 0;
+  for (int64_t t = 60'000; t < 160'000; ++t) up += fleet.IsUpAt(0, t) ? 1 : 0;
+  EXPECT_EQ(up, 70'000);
+  for (int64_t t = 0; t < 160'000; t += 100) ASSERT_TRUE(fleet.IsUpAt(1, t)) << t;
+  const Fleet::OutageSchedule s = fleet.ScheduleAt(0, 61'000);
+  EXPECT_EQ(s.period_ms, 20'000);
+  EXPECT_EQ(s.offset_ms, 60'000);
+  EXPECT_EQ(s.down_ms, 6'000);
+  EXPECT_DOUBLE_EQ(fleet.ParamsAt(0, 61'000).outage_ratio, 0.3);
+  EXPECT_DOUBLE_EQ(fleet.ParamsAt(0, 59'000).outage_ratio, 0.0);
+  // While down the machine is off: no jobs.
+  fleet.AdvanceTo(60'000);
+  const uint64_t before = fleet.state(0).jobs_completed + fleet.state(0).jobs_failed_total();
+  fleet.AdvanceTo(66'000);
+  EXPECT_EQ(fleet.state(0).jobs_completed + fleet.state(0).jobs_failed_total(), before);
+}
+
+TEST(SimulatorFleet, BottleneckPinsGpuAndRaisesFailuresAndLatency) {
+  FleetConfig c = Spread(1, 10.0);
+  c.providers[0].quality = 0.9;
+  c.providers[0].bottleneck = Bottleneck{60'000, 99, 0.2, 4};
+  Fleet fleet = MakeFleet(c);
+  const Params before = fleet.ParamsAt(0, 59'999);
+  const Params after = fleet.ParamsAt(0, 60'000);
+  EXPECT_DOUBLE_EQ(before.gpu_util_percent, DeriveParams(0.9, 8).gpu_util_percent);
+  EXPECT_DOUBLE_EQ(after.gpu_util_percent, 99);
+  EXPECT_DOUBLE_EQ(after.failure_ratio, 0.2);
+  EXPECT_DOUBLE_EQ(after.mean_response_s, 4);
+  EXPECT_DOUBLE_EQ(after.quality, 0.9);  // the ranking's truth does not move
+  fleet.AdvanceTo(60'000);
+  const ProviderState s0 = fleet.state(0);
+  fleet.AdvanceTo(180'000);
+  const ProviderState& s1 = fleet.state(0);
+  const double failed = static_cast<double>(s1.jobs_failed_total() - s0.jobs_failed_total());
+  const double done = static_cast<double>(s1.jobs_completed - s0.jobs_completed);
+  EXPECT_NEAR(failed / (failed + done), 0.2, 0.005);
+  const double mean_response = (s1.response.sum - s0.response.sum) /
+                               static_cast<double>(s1.response.count - s0.response.count);
+  EXPECT_NEAR(mean_response, 4.0, 0.2);
+  double util = 0;
+  for (const auto& g : s1.gpus) util += g.util_percent;
+  EXPECT_GT(util / static_cast<double>(s1.gpus.size()), 96);
+}
+
+TEST(SimulatorFleet, RegionalOutageTakesDownEveryProviderOfTheRegion) {
+  FleetConfig c = Spread(6, 2.0);
+  for (auto& p : c.providers) p.quality = 0.9;  // no planned outages
+  c.outages = {{"us-east", 30'000, 20'000}};
+  Fleet fleet = MakeFleet(c);
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    const bool in_region = fleet.spec(i).region == "us-east";
+    EXPECT_TRUE(fleet.IsUpAt(i, 29'999)) << i;
+    EXPECT_EQ(fleet.IsUpAt(i, 30'000), !in_region) << i;
+    EXPECT_EQ(fleet.IsUpAt(i, 49'999), !in_region) << i;
+    EXPECT_TRUE(fleet.IsUpAt(i, 50'000)) << i;
+    EXPECT_EQ(fleet.RegionalOutageAt(i, 40'000) != nullptr, in_region) << i;
+  }
+  fleet.AdvanceTo(30'000);
+  std::vector<uint64_t> jobs;
+  for (size_t i = 0; i < fleet.size(); ++i) jobs.push_back(fleet.state(i).jobs_completed);
+  fleet.AdvanceTo(50'000);
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    if (fleet.spec(i).region == "us-east") {
+      EXPECT_EQ(fleet.state(i).jobs_completed, jobs[i]) << i;
+    } else {
+      EXPECT_GT(fleet.state(i).jobs_completed, jobs[i]) << i;
+    }
+  }
+}
+
+TEST(SimulatorExposition, TruthListsPlantedEvents) {
+  FleetConfig c = Spread(3);
+  c.time_scale = 2.0;
+  c.providers[0].degrade = {{10'000, 0.2, 30'000}};
+  c.providers[1].flaky = Flaky{20'000, 0.25, 40'000};
+  c.providers[1].bottleneck = Bottleneck{30'000, 98, 0.3, 5};
+  c.providers[2].season = Season{10, 120'000, 0};
+  c.outages = {{c.providers[2].region, 40'000, 10'000}};
+  Fleet fleet = MakeFleet(c);
+  fleet.AdvanceTo(44'000);
+  const std::string truth = RenderTruthJson(fleet, 1000.0);
+  // 44 simulated seconds at time scale 2 are 22 s of wall clock.
+  EXPECT_NE(truth.find("\"start_time\":978,"), std::string::npos) << truth;
+  for (std::string piece :
+       {"{\"kind\":\"regional_outage\",\"at_seconds\":40,\"at_time\":998,\"until_seconds\":50,"
+        "\"until_time\":1003,\"active\":true,\"region\":\"ap-south\",\"providers\":[\"p-002\"]}",
+        "{\"kind\":\"degrade\",\"at_seconds\":10,\"at_time\":983,\"active\":true,"
+        "\"region\":\"eu-west\",\"providers\":[\"p-000\"],\"over_seconds\":30,\"quality_from\":1,"
+        "\"quality_to\":0.2}",
+        "{\"kind\":\"flaky\",\"at_seconds\":20,", "\"outage_ratio\":0.25,\"period_seconds\":40}",
+        "{\"kind\":\"bottleneck\",\"at_seconds\":30,",
+        "\"resource\":\"gpu\",\"gpu_util_percent\":98,\"failure_ratio\":0.3,\"response_seconds\":"
+        "5}",
+        "{\"kind\":\"season\",\"at_seconds\":0,",
+        "\"signal\":\"gpu_util\",\"amplitude\":10,\"period_seconds\":120,\"phase_seconds\":0}"}) {
+    EXPECT_NE(truth.find(piece), std::string::npos) << piece << "\n" << truth;
+  }
+  // The flaky provider's schedule is the flaky one; its uptime truth follows.
+  EXPECT_NE(truth.find("\"uptime_ratio\":0.75,"), std::string::npos) << truth;
+  EXPECT_NE(truth.find("\"outage_period_seconds\":40,\"outage_seconds\":10,"
+                       "\"outage_offset_seconds\":20,"),
+            std::string::npos)
+      << truth;
+  // The regional outage shows in the provider's `up`.
+  EXPECT_NE(truth.find("\"id\":\"p-002\""), std::string::npos);
+  EXPECT_FALSE(fleet.IsUpAt(2, fleet.now_ms()));
+}
+
 // The ranking fleet: one minute of data already orders every observable
 // the way quality does.
 TEST(SimulatorFleet, OneMinuteOfDataOrdersProvidersByQuality) {
@@ -405,6 +586,7 @@ providers:
     cpus: 16
     degrade: [{at: 2m, quality: 0.1}, {at: 30s, quality: 0.4}]
 generate: {count: 3, quality_max: 0.9, quality_min: 0.5}
+outages: [{region: eu-west, at: 5m, duration: 1m}, {region: eu-west, at: 1m, duration: 30s}]
 )");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->seed, 7u);
@@ -417,6 +599,49 @@ generate: {count: 3, quality_max: 0.9, quality_min: 0.5}
   EXPECT_EQ(c->providers[1].degrade[0].at_ms, 30'000);  // sorted by time
   EXPECT_EQ(c->providers[2].id, "p-000");
   EXPECT_DOUBLE_EQ(c->providers[4].quality, 0.5);
+  ASSERT_EQ(c->outages.size(), 2u);
+  EXPECT_EQ(c->outages[0].at_ms, 60'000);  // sorted by time
+  EXPECT_EQ(c->outages[0].duration_ms, 30'000);
+  EXPECT_EQ(c->outages[1].region, "eu-west");
+}
+
+TEST(SimulatorConfig, ParsesScenarioKeys) {
+  auto c = ParseFleetYaml(R"(
+providers:
+  - id: a
+    quality: 0.9
+    degrade: [{at: 1m, quality: 0.3, over: 5m}]
+    season: {amplitude: 20, period: 2m, phase: 30s}
+    flaky: {at: 90s, outage_ratio: 0.25, period: 40s}
+    bottleneck: {at: 2m, gpu_util: 97, failure_ratio: 0.3, response_seconds: 6}
+  - id: b
+    quality: 0.9
+    flaky: {at: 1m}
+    bottleneck: {at: 1m}
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const ProviderSpec& a = c->providers[0];
+  ASSERT_EQ(a.degrade.size(), 1u);
+  EXPECT_EQ(a.degrade[0].over_ms, 300'000);
+  ASSERT_TRUE(a.season && a.flaky && a.bottleneck);
+  EXPECT_DOUBLE_EQ(a.season->amplitude, 20);
+  EXPECT_EQ(a.season->period_ms, 120'000);
+  EXPECT_EQ(a.season->phase_ms, 30'000);
+  EXPECT_EQ(a.flaky->at_ms, 90'000);
+  EXPECT_DOUBLE_EQ(a.flaky->outage_ratio, 0.25);
+  EXPECT_EQ(a.flaky->period_ms, 40'000);
+  EXPECT_EQ(a.bottleneck->at_ms, 120'000);
+  EXPECT_DOUBLE_EQ(a.bottleneck->gpu_util_percent, 97);
+  EXPECT_DOUBLE_EQ(a.bottleneck->failure_ratio, 0.3);
+  EXPECT_DOUBLE_EQ(a.bottleneck->response_seconds, 6);
+  // Defaults of the optional keys.
+  const ProviderSpec& b = c->providers[1];
+  ASSERT_TRUE(b.flaky && b.bottleneck);
+  EXPECT_DOUBLE_EQ(b.flaky->outage_ratio, 0.3);
+  EXPECT_EQ(b.flaky->period_ms, 30'000);
+  EXPECT_DOUBLE_EQ(b.bottleneck->gpu_util_percent, 99);
+  EXPECT_DOUBLE_EQ(b.bottleneck->failure_ratio, 0.2);
+  EXPECT_DOUBLE_EQ(b.bottleneck->response_seconds, 4);
 }
 
 TEST(SimulatorConfig, RejectsBadInput) {
@@ -441,6 +666,29 @@ TEST(SimulatorConfig, RejectsBadInput) {
       {"providers: [{id: a, quality: 1, failure_ratio: 2}]", "failure_ratio"},
       {"[1, 2]", "expected a mapping"},
       {"providers: [{id: a, quality: 1}", "YAML"},
+      {"providers: [{id: a, quality: 1, degrade: [{at: 1s, quality: 0.5, over: -1s}]}]", "degrade"},
+      {"providers: [{id: a, quality: 1, season: {amplitude: 10}}]", "needs both"},
+      {"providers: [{id: a, quality: 1, season: {amplitude: 120, period: 1m}}]",
+       "season: amplitude must be in [0, 100]"},
+      {"providers: [{id: a, quality: 1, season: {amplitude: 10, period: 1m, x: 1}}]",
+       "unknown key \"providers[0].season.x\""},
+      {"providers: [{id: a, quality: 1, flaky: {outage_ratio: 0.2}}]", "flaky: missing \"at\""},
+      {"providers: [{id: a, quality: 1, flaky: {at: 1m, outage_ratio: 1}}]",
+       "flaky: at must be >= 0, outage_ratio in [0, 0.99]"},
+      {"providers: [{id: a, quality: 1, flaky: {at: 1m, period: 500ms}}]", "period at least 1s"},
+      {"providers: [{id: a, quality: 1, bottleneck: {gpu_util: 99}}]",
+       "bottleneck: missing \"at\""},
+      {"providers: [{id: a, quality: 1, bottleneck: {at: 1m, gpu_util: 101}}]",
+       "bottleneck: at must be >= 0, gpu_util in [0, 100]"},
+      {"providers: [{id: a, quality: 1, bottleneck: {at: 1m, cpu: 1}}]",
+       "unknown key \"providers[0].bottleneck.cpu\""},
+      {"providers: [{id: a, quality: 1}]\noutages: [{region: eu-west, at: 1m}]",
+       "needs \"region\", \"at\" and \"duration\""},
+      {"providers: [{id: a, quality: 1}]\noutages: [{region: mars, at: 1m, duration: 1m}]",
+       "no provider in region \"mars\""},
+      {"providers: [{id: a, quality: 1}]\noutages: [{region: eu-west, at: 1m, duration: 0s}]",
+       "duration at least 1s"},
+      {"providers: [{id: a, quality: 1}]\noutages: {region: eu-west}", "outages: expected a list"},
   };
   for (const Case& c : cases) {
     auto r = ParseFleetYaml(c.yaml);
@@ -462,6 +710,19 @@ TEST(SimulatorConfig, ShippedFleetsLoad) {
   for (size_t i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(ranking->providers[i].quality, want[i]);
   EXPECT_DOUBLE_EQ(ranking->job_rate, 2.0);
   EXPECT_EQ(ranking->outage_period_ms, 30'000);
+
+  // Every scenario fleet loads and plants at least one event.
+  for (const auto& entry :
+       std::filesystem::directory_iterator(DEPIN_SOURCE_DIR "/config/simulator/scenarios")) {
+    if (entry.path().extension() != ".yml") continue;
+    auto fleet = LoadFleetFile(entry.path().string());
+    ASSERT_TRUE(fleet.ok()) << entry.path() << ": " << fleet.status().message();
+    bool planted = !fleet->outages.empty();
+    for (const auto& p : fleet->providers) {
+      planted = planted || !p.degrade.empty() || p.season || p.flaky || p.bottleneck;
+    }
+    EXPECT_TRUE(planted) << entry.path();
+  }
 
   EXPECT_EQ(DefaultFleet().providers.size(), 6u);
   EXPECT_DOUBLE_EQ(DefaultFleet().providers.back().quality, 0.30);
