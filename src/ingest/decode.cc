@@ -2,6 +2,8 @@
 
 #include <snappy.h>
 
+#include <array>
+
 namespace depin::ingest {
 
 Status DecompressSnappy(std::string_view body, int64_t max_decompressed, std::string* out) {
@@ -56,24 +58,33 @@ std::string_view LabelProblemReason(LabelProblem p) {
 }
 
 namespace {
-bool IsNameStart(char c, bool colon_ok) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_ok && c == ':');
-}
-bool IsNameChar(char c, bool colon_ok) {
-  return IsNameStart(c, colon_ok) || (c >= '0' && c <= '9');
-}
+// Character classes of Prometheus names, one table lookup per byte.
+constexpr uint8_t kStart = 1;  // [a-zA-Z_]
+constexpr uint8_t kDigit = 2;  // [0-9]
+constexpr uint8_t kColon = 4;  // ':' (metric names only)
+constexpr std::array<uint8_t, 256> kNameChars = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kStart;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kStart;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  t['_'] = kStart;
+  t[':'] = kColon;
+  return t;
+}();
 
-bool IsValidName(std::string_view name, bool colon_ok) {
-  if (name.empty() || !IsNameStart(name[0], colon_ok)) return false;
+bool IsValidName(std::string_view name, uint8_t start, uint8_t rest) {
+  if (name.empty() || (kNameChars[static_cast<unsigned char>(name[0])] & start) == 0) return false;
   for (char c : name.substr(1)) {
-    if (!IsNameChar(c, colon_ok)) return false;
+    if ((kNameChars[static_cast<unsigned char>(c)] & rest) == 0) return false;
   }
   return true;
 }
 }  // namespace
 
-bool IsValidLabelName(std::string_view name) { return IsValidName(name, false); }
-bool IsValidMetricName(std::string_view name) { return IsValidName(name, true); }
+bool IsValidLabelName(std::string_view name) { return IsValidName(name, kStart, kStart | kDigit); }
+bool IsValidMetricName(std::string_view name) {
+  return IsValidName(name, kStart | kColon, kStart | kDigit | kColon);
+}
 
 LabelProblem ValidateLabels(const google::protobuf::RepeatedPtrField<prometheus::Label>& labels,
                             const LabelLimits& limits) {

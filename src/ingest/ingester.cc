@@ -65,9 +65,9 @@ std::string_view MetricName(const prometheus::TimeSeries& ts) {
   return {};
 }
 
-// Canonical identity of a series: name=value pairs separated by 0xff.
-void SeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
-  key->clear();
+// Appends the canonical identity of a series to `key`: name=value pairs
+// separated by 0xfe/0xff.
+void AppendSeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
   for (const auto& l : ts.labels()) {
     key->append(l.name());
     key->push_back('\xfe');
@@ -76,10 +76,13 @@ void SeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
   }
 }
 
+// A routed series waiting for the store's lock; its key is
+// keys.substr(key_begin, key_end - key_begin) of one buffer per request.
 struct Pending {
   int series;
   route::Route route;
-  std::string key;
+  size_t key_begin;
+  size_t key_end;
 };
 
 }  // namespace
@@ -203,6 +206,9 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
 
   // Pass 1, no lock: validate and route.
   std::vector<Pending> pending;
+  pending.reserve(static_cast<size_t>(request->timeseries_size()));
+  thread_local std::string keys;  // every pending series' key, capacity reused
+  keys.clear();
   std::vector<route::LabelRef> refs;
   int errors = 0;
   for (int i = 0; i < request->timeseries_size(); ++i) {
@@ -239,9 +245,9 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
       case route::Verdict::kRouted:
         break;
     }
-    Pending p{i, std::move(route), {}};
-    SeriesKey(ts, &p.key);
-    pending.push_back(std::move(p));
+    const size_t key_begin = keys.size();
+    AppendSeriesKey(ts, &keys);
+    pending.push_back(Pending{i, std::move(route), key_begin, keys.size()});
   }
 
   // Pass 2, one lock: resolve and append.
@@ -251,7 +257,8 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   {
     auto batch = store_.BeginBatch(now_ms);
     for (const Pending& p : pending) {
-      auto ref = batch.Resolve(p.key, p.route);
+      auto ref = batch.Resolve(std::string_view(keys).substr(p.key_begin, p.key_end - p.key_begin),
+                               p.route);
       if (!ref.ok()) {
         ++errors;
         drop(p.series, "limit_exceeded", ref.status().message(), true);

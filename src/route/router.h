@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/signal.h"
+#include "common/string_hash.h"
 #include "config/config.h"
 
 namespace depin::route {
@@ -61,12 +62,8 @@ class Router {
   };
   std::string RewriteProvider(std::string_view raw) const;
 
-  // Transparent hashing: look up by string_view without allocating.
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::vector<Candidate>, NameHash, std::equal_to<>> by_metric_;
+  // Looked up by string_view without allocating.
+  std::unordered_map<std::string, std::vector<Candidate>, StringHash, std::equal_to<>> by_metric_;
   std::array<SignalSource, kSignalCount> sources_;
   std::string provider_label_;
   bool identity_rewrite_ = true;

@@ -158,7 +158,7 @@ WindowStore::Batch::Batch(WindowStore* store, int64_t now_ms)
 
 Result<SeriesRef> WindowStore::Batch::Resolve(std::string_view key, const route::Route& route) {
   WindowStore& s = *store_;
-  auto it = s.series_index_.find(std::string(key));
+  auto it = s.series_index_.find(key);
   if (it != s.series_index_.end()) return it->second;
 
   auto pit = s.provider_index_.find(route.provider);

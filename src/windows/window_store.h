@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/string_hash.h"
 #include "config/config.h"
 #include "route/router.h"
 #include "windows/view.h"
@@ -118,9 +119,9 @@ class WindowStore {
   WindowConfig config_;
   LimitsConfig limits_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, uint32_t> provider_index_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> provider_index_;
   std::vector<std::unique_ptr<Provider>> providers_;
-  std::unordered_map<std::string, SeriesRef> series_index_;
+  std::unordered_map<std::string, SeriesRef, StringHash, std::equal_to<>> series_index_;
   std::vector<SeriesState> series_;
 };
 
