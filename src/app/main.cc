@@ -21,6 +21,7 @@
 #include "route/router.h"
 #include "server/http_server.h"
 #include "server/web_security.h"
+#include "web/event_stream.h"
 #include "windows/window_store.h"
 
 #ifndef DEPIN_VERSION
@@ -150,6 +151,19 @@ int main(int argc, char** argv) {
   reloader.MarkLoaded();
   server.SetLifecycleHandlers(
       {[&reloader] { return reloader.Reload("/-/reload"); }, [] { kill(getpid(), SIGTERM); }});
+  // Live events (docs/api.md): mounted before the API, whose pattern also
+  // matches /api/v1/events. The pump polls the evaluator, never the reverse.
+  depin::web::EventBroker events({.history = 1024, .client_queue = 256, .max_clients = 16});
+  depin::web::EventPump event_pump(
+      events, [&evaluator] { return evaluator.Latest(); },
+      [&evaluator] { return evaluator.AuditRecords(""); }, std::chrono::seconds(1));
+  server.MountStream(
+      "/api/v1/events",
+      [&events, &log](const depin::PlainRequest& req, const std::string& last_event_id) {
+        return depin::web::OpenEventStream(events, req, last_event_id, log,
+                                           std::chrono::seconds(15));
+      },
+      events.options().max_clients);
   depin::api::ApiRouter api(
       {[&evaluator] { return evaluator.Latest(); },
        [&evaluator](std::string_view provider) { return evaluator.AuditRecords(provider); }},
@@ -157,6 +171,7 @@ int main(int argc, char** argv) {
   server.Mount(R"(/api/v1/(?!write$|read$).*)",
                [&api](const depin::PlainRequest& req) { return api.Handle(req); });
   evaluator.Start();
+  event_pump.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
            {{"version", DEPIN_VERSION},
@@ -167,8 +182,10 @@ int main(int argc, char** argv) {
             {"lifecycle", flags->enable_lifecycle ? "true" : "false"}});
 
   WaitForShutdown(signals, reloader, log);
+  events.Shutdown();  // ends the open event streams
   server.Stop();
   http.join();
+  event_pump.Stop();
   evaluator.Stop();
   log.Info("stopped");
   return 0;

@@ -236,6 +236,39 @@ void HttpServer::Mount(const std::string& path_regex,
   http_->Post(path_regex, serve);
 }
 
+void HttpServer::MountStream(
+    const std::string& path_regex,
+    std::function<StreamAnswer(const PlainRequest&, const std::string&)> open, int max_streams) {
+  const size_t threads =
+      CPPHTTPLIB_THREAD_POOL_COUNT + static_cast<size_t>(std::max(0, max_streams));
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->Get(
+      path_regex, [open = std::move(open)](const httplib::Request& req, httplib::Response& res) {
+        PlainRequest plain{req.method, req.path, {}, req.body};
+        for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
+        StreamAnswer answer = open(plain, req.get_header_value("Last-Event-ID"));
+        res.status = answer.head.status;
+        if (!answer.next) {
+          res.set_content(answer.head.body, answer.head.content_type.c_str());
+          return;
+        }
+        res.set_header("Cache-Control", "no-cache");
+        res.set_header("X-Accel-Buffering", "no");
+        auto next = std::make_shared<std::function<bool(std::string*)>>(std::move(answer.next));
+        res.set_chunked_content_provider(
+            answer.head.content_type, [next](size_t, httplib::DataSink& sink) {
+              std::string chunk;
+              if (!(*next)(&chunk)) {
+                if (!chunk.empty()) sink.write(chunk.data(), chunk.size());
+                sink.done();
+                return true;
+              }
+              // A failed write (client gone) ends the stream and frees the thread.
+              return chunk.empty() || sink.write(chunk.data(), chunk.size());
+            });
+      });
+}
+
 Status HttpServer::Bind() {
   if (!http_->is_valid()) return Status::Internal("cannot set up the TLS context");
   const auto& a = options_.address;

@@ -28,6 +28,15 @@ struct Response;
 
 namespace depin::server {
 
+// A long answer written piece by piece (Server-Sent Events). With `next`
+// unset, `head` is answered as is; otherwise `head` gives the status and
+// content type and `next` appends the next chunk to `out` (it may wait, e.g.
+// until an event or a heartbeat) and returns false to end the answer.
+struct StreamAnswer {
+  PlainResponse head;
+  std::function<bool(std::string* out)> next;
+};
+
 struct ServerOptions {
   cli::HostPort address;
   int64_t max_body_bytes = 16 << 20;
@@ -52,6 +61,14 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Answers GET requests on `path_regex` with a stream; `open` gets the
+  // request and its Last-Event-ID header. Each open stream holds a worker
+  // thread, so the pool grows by `max_streams` (the caller answers 503 past
+  // it) and other requests keep their threads. Call before Serve().
+  void MountStream(const std::string& path_regex,
+                   std::function<StreamAnswer(const PlainRequest&, const std::string&)> open,
+                   int max_streams);
 
   // Call before Serve(); without it the lifecycle endpoints answer 503.
   void SetLifecycleHandlers(LifecycleHandlers handlers);

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import socket
 import time
 import urllib.parse
 
@@ -20,6 +21,66 @@ from test_end_to_end import FLEET, prometheus_config
 
 SPEC = os.path.join(SOURCE_DIR, "docs", "openapi.yaml")
 READY_TIMEOUT = 90
+
+
+class EventStream:
+    """A raw GET /api/v1/events connection, read as it comes."""
+
+    def __init__(self, port, query="", last_event_id=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        head = "GET /api/v1/events%s HTTP/1.1\r\nHost: x\r\n" % query
+        if last_event_id is not None:
+            head += "Last-Event-ID: %s\r\n" % last_event_id
+        self.sock.sendall((head + "\r\n").encode())
+        self.data = b""
+        while b"\r\n\r\n" not in self.data:
+            self._recv()
+        raw_head, self.data = self.data.split(b"\r\n\r\n", 1)
+        lines = raw_head.decode().split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = {k.strip().lower(): v.strip()
+                        for k, v in (l.split(":", 1) for l in lines[1:])}
+        self.raw, self.data = self.data, b""
+        if self.headers.get("transfer-encoding") != "chunked":
+            self.data, self.raw = self.raw, b""
+        self._decode()
+
+    def _recv(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("stream closed")
+        if not hasattr(self, "status"):
+            self.data += chunk
+            return
+        self.raw += chunk
+        self._decode()
+
+    def _decode(self):
+        # Transfer-Encoding: chunked; self.data is the decoded body.
+        while self.raw:
+            end = self.raw.find(b"\r\n")
+            if end < 0:
+                return
+            size = int(self.raw[:end].split(b";")[0], 16)
+            if len(self.raw) < end + 2 + size + 2:
+                return
+            self.data += self.raw[end + 2:end + 2 + size]
+            self.raw = self.raw[end + 2 + size + 2:]
+
+    def read_until(self, marker, timeout):
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in self.data:
+            if time.monotonic() > deadline:
+                return False
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                self._recv()
+            except socket.timeout:
+                pass
+        return True
+
+    def close(self):
+        self.sock.close()
 
 
 def resolve(spec, node):
@@ -146,7 +207,7 @@ class OpenApiTest(IntegrationTestCase):
             return value
 
         # 2. Every documented GET path, with every documented parameter.
-        gets = [t for t in paths if "get" in paths[t]]
+        gets = [t for t in paths if "get" in paths[t] and t != "/api/v1/events"]
         self.assertEqual(sorted(gets), sorted([
             "/api/v1/providers", "/api/v1/rankings", "/api/v1/providers/{id}",
             "/api/v1/providers/{id}/audit", "/api/v1/network"]))
@@ -205,7 +266,7 @@ class OpenApiTest(IntegrationTestCase):
         check(alloc, "POST", alloc, {"jobs": []}, expect=400)
         check(alloc, "POST", alloc, {"jobs": [{"id": str(i)} for i in range(1001)]},
               expect=413)
-        for template, op in [(t, m) for t in paths for m in paths[t]]:
+        for template, op in [(t, m) for t in paths for m in paths[t] if t != "/api/v1/events"]:
             other = "POST" if op == "get" else "GET"
             path = template.replace("{id}", provider["id"])
             status, _, raw = call(other, path, b"{}" if other == "POST" else None)
@@ -213,7 +274,65 @@ class OpenApiTest(IntegrationTestCase):
             self.assertIn("error", json.loads(raw))
             produced.setdefault((template, op), set()).add(405)
 
-        # 4. Undocumented paths under /api/v1/ answer 404.
+        # 4. The event stream: tier changes from the first scoring are in the
+        # history; filters are checked; the client cap answers 503.
+        ev = "/api/v1/events"
+        kinds = ("tier_change", "penalty", "score_move")
+        stream = EventStream(sidecar.port, "?" + "&".join("kind=" + k for k in kinds),
+                             last_event_id=0)
+        self.assertEqual(stream.status, 200)
+        self.assertEqual(stream.headers.get("content-type", "").split(";")[0],
+                         "text/event-stream")
+        self.assertTrue(stream.read_until("\nevent: ", 40), stream.data[:500])
+        stream.read_until("\n\n", 2)
+        # Complete blocks only (the last one may still be arriving).
+        events = [b for b in stream.data.decode().split("\n\n")[:-1] if "event:" in b]
+        self.assertTrue(events, stream.data[:500])
+        for block in events:
+            fields = dict(l.split(": ", 1) for l in block.strip().split("\n")
+                          if not l.startswith(":"))
+            self.assertIn(fields["event"], kinds, block)
+            data = json.loads(fields["data"])
+            self.assertIn(data["provider"], order)
+            if fields["event"] == "tier_change":
+                self.assertIn(data["after"], ("basic", "bronze", "silver", "gold", "platinum"))
+        stream.close()
+        produced.setdefault((ev, "get"), set()).add(200)
+        one = EventStream(sidecar.port, "?provider=%s&kind=anomaly&kind=penalty" % provider["id"])
+        self.assertEqual(one.status, 200)
+        self.assertTrue(one.read_until(": connected", 5))
+        for query in ("?kind=nothing", "?colour=red", "?provider="):
+            check(ev, "GET", ev + query, expect=400)
+        status, _, raw = call("GET", ev + "?kind=anomaly&kind=bogus")
+        self.assertEqual(status, 400, raw)
+        held = [one]
+        while True:
+            h = EventStream(sidecar.port)
+            if h.status != 200:
+                h.close()
+                break
+            held.append(h)
+            self.assertLessEqual(len(held), 16, "more than 16 event streams accepted")
+        # The first stream, closed above, may not be noticed as gone yet.
+        self.assertGreaterEqual(len(held), 15)
+        self.assertEqual(h.status, 503)
+        check(ev, "GET", ev, expect=503)
+        # Other requests still have their threads while 16 streams are open.
+        self.assertEqual(call("GET", "/api/v1/network")[0], 200)
+        for h in held:
+            h.close()
+        # A gone client is noticed when a write fails: at the latest at the
+        # second heartbeat (15 s apart) after it left.
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            extra = EventStream(sidecar.port)
+            extra.close()
+            if extra.status == 200:
+                break
+            time.sleep(0.5)
+        self.assertEqual(extra.status, 200, "closed streams not released")
+
+        # 5. Undocumented paths under /api/v1/ answer 404.
         documented = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", t) + "$") for t in paths]
         for path in ("/api/v1/nothing", "/api/v1/", "/api/v1/provider",
                      "/api/v1/providers/%s/history" % provider["id"],
@@ -222,7 +341,7 @@ class OpenApiTest(IntegrationTestCase):
             status, _, raw = call("GET", path)
             self.assertEqual(status, 404, "%s: %s %s" % (path, status, raw[:200]))
 
-        # 5. Every documented error status was produced (x-startup-only aside).
+        # 6. Every documented error status was produced (x-startup-only aside).
         missing = []
         for template, ops in paths.items():
             for method, op in ops.items():
