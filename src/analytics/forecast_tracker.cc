@@ -40,29 +40,19 @@ void ForecastTracker::FeedProvider(const std::string& provider, StatSignal signa
   Model& m = Get(providers_, Key(provider, signal));
   if (!m.hw) return;
   const int64_t fs = config_.step_ms;
-  const int64_t n = static_cast<int64_t>(slots.value.size());
-  const int64_t first_slot = now_ms / step_ms - n + 1;
-  const int64_t current_step = now_ms / fs;  // still filling
-  const int64_t first_full = (first_slot * step_ms + fs - 1) / fs;
-  int64_t from = std::max(m.last_step + 1, first_full);
+  const StepRange steps = CompletedSteps(slots.value.size(), step_ms, now_ms, fs);
+  int64_t from = std::max(m.last_step + 1, steps.first_full);
   if (m.last_step >= 0 &&
-      first_full - m.last_step - 1 > kMaxGapSeasons * m.hw->params().season_length) {
+      steps.first_full - m.last_step - 1 > kMaxGapSeasons * m.hw->params().season_length) {
     m.hw.reset();  // too long without data: start again
     Get(providers_, Key(provider, signal));
     if (!m.hw) return;
-    from = first_full;
+    from = steps.first_full;
   } else if (m.last_step >= 0) {
-    for (int64_t k = m.last_step + 1; k < first_full; ++k) m.hw->Observe(std::nan(""));
+    for (int64_t k = m.last_step + 1; k < steps.first_full; ++k) m.hw->Observe(std::nan(""));
   }
-  for (int64_t k = from; k < current_step; ++k) {
-    const int64_t begin = k * fs / step_ms - first_slot, end = (k + 1) * fs / step_ms - first_slot;
-    double sum = 0, count = 0;
-    for (int64_t i = std::max<int64_t>(begin, 0); i < std::min(end, n); ++i) {
-      if (!slots.present[static_cast<size_t>(i)]) continue;
-      sum += slots.value[static_cast<size_t>(i)];
-      count += 1;
-    }
-    m.hw->Observe(count > 0 ? sum / count : std::nan(""));
+  for (int64_t k = from; k < steps.current; ++k) {
+    m.hw->Observe(StepMean(slots, step_ms, now_ms, fs, k));
     m.last_step = k;
   }
 }

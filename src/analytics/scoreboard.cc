@@ -95,6 +95,12 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     ps.statistics = std::move(statistics[i]);
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
     const auto series = StatSignalSeries(views[i]);
+    ps.long_range = state.long_range.Feed(ps.facts.id, series, views[i].step_ms, now_ms);
+    for (int sig = 0; sig < kStatSignalCount; ++sig) {  // trends span the trend window
+      auto& signal = ps.statistics.signals[static_cast<size_t>(sig)];
+      signal.trend = ps.long_range.trends[static_cast<size_t>(sig)];
+      signal.direction = ps.long_range.directions[static_cast<size_t>(sig)];
+    }
     for (int sig = 0; sig < kStatSignalCount; ++sig) {
       auto signal = static_cast<StatSignal>(sig);
       state.forecasts.FeedProvider(ps.facts.id, signal, series[static_cast<size_t>(sig)].slots,
@@ -112,6 +118,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     board.providers.push_back(std::move(ps));
   }
   state.forecasts.Sweep();
+  state.long_range.Sweep();
   std::sort(board.providers.begin(), board.providers.end(),
             [](const ProviderScore& a, const ProviderScore& b) { return a.facts.id < b.facts.id; });
   return board;

@@ -8,6 +8,7 @@
 
 #include "analytics/facts.h"
 #include "analytics/forecast_tracker.h"
+#include "analytics/long_range.h"
 #include "analytics/network.h"
 #include "analytics/penalties.h"
 #include "analytics/performance.h"
@@ -31,6 +32,7 @@ struct ProviderScore {
   std::array<uint64_t, kPenaltyRuleCount> penalties_fired{};
   ProviderStatistics statistics;  // meaningful only with a performance score
   std::array<std::vector<ForecastPoint>, kStatSignalCount> forecasts;  // empty while warming up
+  LongRangeFigures long_range;  // trends over the trend window, usage profiles
 };
 
 struct Scoreboard {
@@ -47,15 +49,18 @@ struct AnalyticsState {
       : tiers(config.tiers),
         forecasts(config.forecast),
         penalties(config.penalties),
+        long_range(config.statistics),
         audit(static_cast<size_t>(config.penalties.audit_capacity)) {}
   void set_config(const Config& config) {
     tiers.set_config(config.tiers);
     forecasts.set_config(config.forecast);
     penalties.set_config(config.penalties);
+    long_range.set_config(config.statistics);
   }
   TierTracker tiers;                             // hysteresis
   ForecastTracker forecasts;                     // online Holt-Winters models
   PenaltyTracker penalties;                      // decaying penalty points
+  LongRangeTracker long_range;                   // 168h trends and usage profiles
   AuditLog audit;                                // score, tier and penalty changes
   std::map<std::string, double> audited_scores;  // last reputation put on record
 };

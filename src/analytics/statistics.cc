@@ -79,6 +79,26 @@ SlotSeries SlotRatio(const windows::ScalarView& numerator, const windows::Scalar
   return s;
 }
 
+StepRange CompletedSteps(size_t slot_count, int64_t slot_ms, int64_t now_ms, int64_t step_ms) {
+  const int64_t first_slot = now_ms / slot_ms - static_cast<int64_t>(slot_count) + 1;
+  return {(first_slot * slot_ms + step_ms - 1) / step_ms, now_ms / step_ms};
+}
+
+double StepMean(const SlotSeries& slots, int64_t slot_ms, int64_t now_ms, int64_t step_ms,
+                int64_t k) {
+  const int64_t n = static_cast<int64_t>(slots.value.size());
+  const int64_t first_slot = now_ms / slot_ms - n + 1;
+  const int64_t begin = k * step_ms / slot_ms - first_slot;
+  const int64_t end = (k + 1) * step_ms / slot_ms - first_slot;
+  double sum = 0, count = 0;
+  for (int64_t i = std::max<int64_t>(begin, 0); i < std::min(end, n); ++i) {
+    if (!slots.present[static_cast<size_t>(i)]) continue;
+    sum += slots.value[static_cast<size_t>(i)];
+    count += 1;
+  }
+  return count > 0 ? sum / count : std::nan("");
+}
+
 std::optional<LinearTrend> FitTrend(const SlotSeries& s, double step_seconds, size_t min_points) {
   double n = 0, sx = 0, sy = 0;
   for (size_t i = 0; i < s.value.size(); ++i) {

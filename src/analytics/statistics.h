@@ -30,6 +30,19 @@ SlotSeries SlotMeans(const windows::ScalarView& v);
 // present where the denominator is positive.
 SlotSeries SlotRatio(const windows::ScalarView& numerator, const windows::ScalarView& other);
 
+// The window slots feeding coarser steps: slot i of `slots` covers
+// [(first_slot + i) * slot_ms, ...) with the last slot containing `now_ms`.
+// Steps of `step_ms` strictly before the one containing `now_ms` are
+// complete; `first_full` is the oldest step wholly inside the window.
+struct StepRange {
+  int64_t first_full = 0;
+  int64_t current = 0;  // the step still filling
+};
+StepRange CompletedSteps(size_t slot_count, int64_t slot_ms, int64_t now_ms, int64_t step_ms);
+// Mean of the present slots of step `k`; NaN when none is present.
+double StepMean(const SlotSeries& slots, int64_t slot_ms, int64_t now_ms, int64_t step_ms,
+                int64_t k);
+
 struct LinearTrend {
   double slope_per_second = 0;
   double r2 = 0;  // share of variance explained, 0..1 (0 for a flat series)

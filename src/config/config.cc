@@ -100,6 +100,11 @@ Status ApplyStatistics(const YAML::Node& node, StatisticsConfig* st) {
     }
   }
   DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_min_points", &st->trend_min_points));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "trend_window", &st->trend_window_ms));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "usage_bucket", &st->usage_bucket_ms));
+  if (st->trend_window_ms <= 0 || st->usage_bucket_ms <= 0) {
+    return Status::InvalidArgument("statistics: trend_window and usage_bucket must be positive");
+  }
   DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_threshold", &st->trend_threshold));
   DEPIN_RETURN_IF_ERROR(ReadNumber(r, "trend_min_r2", &st->trend_min_r2));
   std::string method = st->anomaly_robust ? "mad" : "zscore";

@@ -81,6 +81,8 @@ struct ConfidenceConfig {
 struct StatisticsConfig {
   std::vector<double> quantiles = {0.5, 0.95, 0.99};
   int trend_min_points = 10;
+  int64_t trend_window_ms = 604'800'000;  // 168h: exponentially weighted, no history kept
+  int64_t usage_bucket_ms = 3'600'000;    // usage profiles: 24 buckets a day, 168 a week
   // Relative change over the window (slope x window / mean level) beyond
   // which a trend with r2 >= trend_min_r2 counts as improving or declining.
   double trend_threshold = 0.05;

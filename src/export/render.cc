@@ -233,6 +233,43 @@ std::optional<double> Utilization(const analytics::GroupFigures& g) {
   return g.gpus_allocated / g.gpus_total;
 }
 
+void RenderUsage(SampleSink& w, const analytics::Scoreboard& board) {
+  using Extremes = analytics::UsageProfile::Extremes;
+  struct Family {
+    const char* name;
+    const char* help;
+    double (*low)(const Extremes&);
+    double (*peak)(const Extremes&);
+  };
+  static constexpr Family kFamilies[] = {
+      {"depin_provider_usage_hour",
+       "Busiest and quietest bucket of GPU utilisation: hour of the day (0-23, UTC) or of the "
+       "week (0-167 from Monday 00:00 UTC).",
+       [](const Extremes& e) { return static_cast<double>(e.low); },
+       [](const Extremes& e) { return static_cast<double>(e.peak); }},
+      {"depin_provider_usage_gpu_util", "Mean GPU utilisation in the busiest and quietest bucket.",
+       [](const Extremes& e) { return e.low_mean; }, [](const Extremes& e) { return e.peak_mean; }},
+      {"depin_provider_usage_gpu_util_stddev",
+       "Standard deviation of GPU utilisation in the busiest and quietest bucket.",
+       [](const Extremes& e) { return e.low_stddev; },
+       [](const Extremes& e) { return e.peak_stddev; }},
+  };
+  for (const auto& f : kFamilies) {
+    w.Family(f.name, f.help, "gauge");
+    for (const auto& p : board.providers) {
+      if (!p.performance.score) continue;
+      for (const auto& [period, e] : {std::pair{"day", &p.long_range.usage_day},
+                                      std::pair{"week", &p.long_range.usage_week}}) {
+        if (!*e) continue;
+        w.Sample(f.name, {{"extreme", "low"}, {"period", period}, {"provider", p.facts.id}},
+                 f.low(**e));
+        w.Sample(f.name, {{"extreme", "peak"}, {"period", period}, {"provider", p.facts.id}},
+                 f.peak(**e));
+      }
+    }
+  }
+}
+
 void RenderForecasts(SampleSink& w, const analytics::Scoreboard& board) {
   w.Family("depin_provider_forecast",
            "Holt-Winters forecast of the signal at the horizon: mean and prediction interval.",
@@ -350,6 +387,7 @@ void RenderScoreboard(const analytics::Scoreboard& board, SampleSink& w) {
   RenderStatistics(w, board);
   RenderNetwork(w, board.network);
   RenderForecasts(w, board);
+  RenderUsage(w, board);
 
   w.Family("depin_network_providers", "Scored providers per tier.", "gauge");
   for (int t = 0; t < analytics::kTierCount; ++t) {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace depin::api {
@@ -85,22 +84,20 @@ TEST(AllocationRequest, ParsesStrictly) {
       Status::Code::kTooLarge);
 }
 
-TEST(Allocate, SizeSolvedQuickly) {
-  // 100 jobs over 200 providers (20,000 binary variables): record the time.
+TEST(Allocate, EveryJobPlacedWhenCapacitySuffices) {
+  // 30 jobs over 60 providers; the solve time per size is in bench/allocate_bench.cc.
   analytics::Scoreboard board;
-  for (int p = 0; p < 200; ++p) {
+  for (int p = 0; p < 60; ++p) {
     board.providers.push_back(Provider("p" + std::to_string(p), 50 + p % 50, 1 + p % 8));
   }
   std::vector<AllocationJob> jobs;
-  for (int j = 0; j < 100; ++j) jobs.push_back(Job("j" + std::to_string(j), 1 + j % 4));
-  auto start = std::chrono::steady_clock::now();
+  for (int j = 0; j < 30; ++j) jobs.push_back(Job("j" + std::to_string(j), 1 + j % 4));
   auto r = Allocate(board, jobs, {});
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->assignments.size(), 100u);  // capacity suffices for every job
-  RecordProperty("seconds_100x200", std::to_string(seconds));
+  EXPECT_EQ(r->solver_status, "optimal");
+  EXPECT_EQ(r->assignments.size(), 30u);
   auto json = nlohmann::json::parse(AllocationJson(r.value()));
-  EXPECT_EQ(json["assignments"].size(), 100u);
+  EXPECT_EQ(json["assignments"].size(), 30u);
 }
 
 }  // namespace

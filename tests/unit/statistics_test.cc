@@ -181,3 +181,72 @@ TEST(Network, GroupsCapacityAndCorrelatedFailures) {
 
 }  // namespace
 }  // namespace depin::analytics
+
+#include "analytics/long_range.h"
+
+namespace depin::analytics {
+namespace {
+
+TEST(DecayingRegression, FitsALineAndForgetsTheOldPast) {
+  DecayingRegression r(3600);  // tau 1h
+  for (int i = 0; i < 100; ++i) r.Add(i * 60.0, 5.0 + 0.01 * i * 60.0);
+  auto t = r.Trend(10);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_NEAR(t->slope_per_second, 0.01, 1e-9);  // weights do not bias an exact line
+  EXPECT_NEAR(t->r2, 1.0, 1e-9);
+  EXPECT_NEAR(r.SpanSeconds(), 99 * 60.0, 1e-9);
+  // A falling segment long ago, then 10 tau of a flat level: the fall is forgotten.
+  DecayingRegression f(600);
+  for (int i = 0; i < 60; ++i) f.Add(i * 10.0, 100.0 - i);
+  for (int i = 60; i < 660; ++i) f.Add(i * 10.0, 40.0);
+  EXPECT_NEAR(f.Trend(10)->slope_per_second, 0.0, 1e-3);
+  EXPECT_FALSE(DecayingRegression(60).Trend(2).has_value());
+}
+
+TEST(UsageProfile, PeakAndLowHoursOfDayAndWeek) {
+  UsageProfile u(3'600'000);
+  const int64_t monday = 1'700'438'400'000;  // 2023-11-20 00:00 UTC, a Monday
+  for (int day = 0; day < 7; ++day) {
+    for (int h = 0; h < 24; ++h) {
+      const double load = (h == 14 ? 95.0 : h == 4 ? 5.0 : 50.0) + (day == 2 && h == 14 ? 4 : 0);
+      u.Add(monday + (day * 24 + h) * 3'600'000LL, load);
+    }
+  }
+  auto d = u.Find(UsageProfile::Period::kDay);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->peak, 14);
+  EXPECT_EQ(d->low, 4);
+  EXPECT_NEAR(d->peak_mean, 95.0 + 4.0 / 7, 1e-9);
+  EXPECT_GT(d->peak_stddev, 0);
+  auto w = u.Find(UsageProfile::Period::kWeek);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->peak, 2 * 24 + 14);  // Wednesday 14:00
+  UsageProfile sparse(3'600'000);
+  sparse.Add(monday, 1);
+  EXPECT_FALSE(sparse.Find(UsageProfile::Period::kDay).has_value());
+}
+
+TEST(LongRangeTracker, FeedsEachCompletedSlotOnce) {
+  StatisticsConfig c;
+  c.trend_min_points = 3;
+  LongRangeTracker tracker(c);
+  std::array<StatSeries, kStatSignalCount> series;
+  for (auto& s : series) s.slots = SlotSeries{{1, 2, 3, 4, 5}, std::vector<bool>(5, true)};
+  const int64_t slot_ms = 10'000, now = 1'700'000'000'000;
+  auto first = tracker.Feed("p", series, slot_ms, now);
+  ASSERT_TRUE(first.trends[0].has_value());  // four completed slots: 1, 2, 3, 4
+  EXPECT_NEAR(first.trends[0]->slope_per_second, 0.1, 1e-6);
+  // The same window again one slot later: only the new completed slot is added.
+  for (auto& s : series) s.slots = SlotSeries{{2, 3, 4, 5, 6}, std::vector<bool>(5, true)};
+  auto second = tracker.Feed("p", series, slot_ms, now + slot_ms);
+  EXPECT_NEAR(second.trends[0]->slope_per_second, 0.1, 1e-6);
+  tracker.Sweep();
+  tracker.Sweep();  // not fed in between: dropped, so its history is gone
+  for (auto& s : series) s.slots = SlotSeries{{9, 9, 9, 9, 9}, std::vector<bool>(5, true)};
+  auto fresh = tracker.Feed("p", series, slot_ms, now + 2 * slot_ms);
+  ASSERT_TRUE(fresh.trends[0].has_value());
+  EXPECT_NEAR(fresh.trends[0]->slope_per_second, 0.0, 1e-12);  // only the flat 9s
+}
+
+}  // namespace
+}  // namespace depin::analytics
