@@ -63,7 +63,7 @@ STRICT = os.environ.get("DEPIN_SCENARIO_STRICT") == "1"
 # the marker goes when the defect is fixed. Plain test under STRICT.
 known_failure = (lambda f: f) if STRICT else unittest.expectedFailure
 CORRELATED_LAG = 12.0          # s: correlated-failure flag may lag the outage's edges
-COVERAGE_RANGE = (0.70, 0.95)  # of the 80% interval, over a short run
+COVERAGE_RANGE = (0.60, 0.97)  # of the 80% interval: ~70 overlapping steps, measured 75-89%
 
 SIDECAR_CONFIG = {
     "evaluation_interval": "2s",
@@ -516,14 +516,14 @@ class ScenarioTest(IntegrationTestCase):
 
     @known_failure
     def test_healthy_controls_keep_their_tier(self):
-        """Nothing is planted on the controls: their tier may move one level
-        (noise at a boundary), not more. Fails today: every failure-ratio
-        anomaly flag that rises is a 5-point "failure burst" penalty with a
-        6 h half-life, and the anomaly flag fires on healthy providers
-        (test_false_positive_rate), so the penalties pile up."""
+        """Nothing is planted on the controls: no penalty, and their tier may
+        move one level (noise at a boundary), not more. Fails today: every
+        failure-ratio anomaly flag that rises is a 5-point "failure burst"
+        penalty with a 6 h half-life, and the anomaly flag fires on healthy
+        providers (test_false_positive_rate), so the penalties pile up."""
         controls = self.controls()
         self.assertGreaterEqual(len(controls), 2, "the fleet needs healthy controls")
-        report, fallen = [], []
+        report, fallen, penalised = [], [], []
         end = self.last_poll()
         for c in controls:
             tiers = [p.get("depin_provider_tier_level", provider=c) for p in self.run_data.polls]
@@ -538,7 +538,11 @@ class ScenarioTest(IntegrationTestCase):
                               fmt(end.get("depin_provider_performance_score", provider=c))))
             if tiers[-1] < tiers[0] - 1:
                 fallen.append(c)
+            if sum(v for (name, labels), v in end.index.items()
+                   if name == "depin_provider_penalties_total" and ("provider", c) in labels):
+                penalised.append(c)
         log("healthy controls: " + "; ".join(report))
+        self.assertFalse(penalised, "controls with penalties: %s" % penalised)
         self.assertFalse(fallen, "controls that lost more than one tier: %s" % fallen)
 
     def test_false_positive_rate(self):
