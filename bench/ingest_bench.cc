@@ -110,6 +110,9 @@ void BM_EvaluateAndRender(benchmark::State& state) {
   state.counters["metrics_bytes"] = static_cast<double>(cache.Get()->size());
   state.counters["window_bytes_per_provider"] =
       static_cast<double>(store.window_bytes()) / providers;
+  // Recent samples kept per cumulative series for out-of-order placement.
+  state.counters["late_state_bytes_per_provider"] =
+      static_cast<double>(store.recent_sample_bytes()) / providers;
 }
 
 BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
