@@ -1,6 +1,7 @@
 // Command-line flags in Prometheus style: --name=value or --name value.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ struct Flags {
   bool enable_lifecycle = false;
   std::string log_level = "info";
   bool check_config = false;
+  // Derived-series store (docs/storage.md).
+  std::string storage_path = "data/";
+  int64_t retention_ms = 15LL * 24 * 3600 * 1000;        // --storage.retention.time; 0: forever
+  int64_t retention_bytes = 0;                           // --storage.retention.size; 0: unlimited
+  int64_t checkpoint_interval_ms = 5 * 60 * 1000;        // --storage.checkpoint-interval
+  int64_t read_sample_limit = 50'000'000;                // --storage.remote.read-sample-limit
+  int64_t read_series_limit = 100'000;                   // --storage.remote.read-series-limit
+  int64_t read_max_range_ms = 366LL * 24 * 3600 * 1000;  // --storage.remote.read-max-range
   bool help = false;
   bool version = false;
 };
@@ -23,5 +32,8 @@ struct Flags {
 Result<Flags> ParseFlags(const std::vector<std::string>& args);
 
 std::string Usage();
+
+// "512MB", "1GB", "0" (base 1024, as Prometheus's --storage.tsdb.retention.size).
+Result<int64_t> ParseBytes(const std::string& text);
 
 }  // namespace depin::app

@@ -17,10 +17,13 @@
 #include "config/config.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
+#include "read/remote_read.h"
 #include "ingest/ingester.h"
 #include "route/router.h"
 #include "server/http_server.h"
 #include "server/web_security.h"
+#include "store/checkpointer.h"
+#include "store/store.h"
 #include "web/event_stream.h"
 #include "windows/window_store.h"
 
@@ -116,6 +119,37 @@ int main(int argc, char** argv) {
   depin::ingest::Ingester ingester(config->limits, router, store, *registry);
   depin::exposition::MetricsCache cache;
   depin::evaluate::Evaluator evaluator(config.value(), store, cache, *registry, log);
+  // Derived history (docs/storage.md): loaded before the first evaluation.
+  depin::store::Store derived(
+      {.retention_ms = flags->retention_ms, .retention_bytes = flags->retention_bytes},
+      registry.get());
+  auto loaded = derived.Load(flags->storage_path);
+  if (!loaded.ok()) {
+    log.Error("cannot read the derived-series store", {{"err", loaded.status().message()}});
+    return 1;
+  }
+  if (!loaded->problem.empty()) {
+    log.Warn("derived-series store damaged; recovered what is intact",
+             {{"path", flags->storage_path},
+              {"problem", loaded->problem},
+              {"corrupt_records", std::to_string(loaded->corrupt_records)},
+              {"truncated", loaded->truncated ? "true" : "false"},
+              {"recovered_series", std::to_string(loaded->series)},
+              {"recovered_samples", std::to_string(loaded->samples)}});
+  } else if (loaded->found) {
+    log.Info("derived-series store loaded", {{"path", flags->storage_path},
+                                             {"series", std::to_string(loaded->series)},
+                                             {"samples", std::to_string(loaded->samples)}});
+  }
+  depin::store::Checkpointer checkpointer(derived, flags->storage_path,
+                                          flags->checkpoint_interval_ms, log);
+  if (!checkpointer.SaveNow()) {
+    // Serve anyway (the container images run from a read-only /), but say
+    // loudly that the derived history will not survive a restart.
+    log.Warn("--storage.path is not writable: derived history is kept in memory only",
+             {{"path", flags->storage_path}});
+  }
+  evaluator.SetDerivedStore(&derived);
   depin::server::HttpServer server(
       {address.value(), config->limits.max_body_bytes, DEPIN_VERSION, flags->enable_lifecycle},
       security.value(), ingester, cache, *registry, log);
@@ -170,7 +204,19 @@ int main(int argc, char** argv) {
       depin::api::RouterLimits{});
   server.Mount(R"(/api/v1/(?!write$|read$).*)",
                [&api](const depin::PlainRequest& req) { return api.Handle(req); });
+  depin::read::ReadLimits read_limits;
+  read_limits.max_decompressed_bytes = config->limits.max_body_bytes;
+  read_limits.max_samples = flags->read_sample_limit;
+  read_limits.max_series = flags->read_series_limit;
+  read_limits.max_range_ms = flags->read_max_range_ms;
+  server.MountWithHeaders("/api/v1/read", [&derived, read_limits](const depin::PlainRequest& req) {
+    depin::read::ReadOutcome out =
+        depin::read::HandleRead({req.method, req.body}, derived, read_limits);
+    return depin::server::HttpServer::HeaderedResponse{out.status, std::move(out.headers),
+                                                       std::move(out.body)};
+  });
   evaluator.Start();
+  checkpointer.Start();
   event_pump.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
@@ -187,6 +233,7 @@ int main(int argc, char** argv) {
   http.join();
   event_pump.Stop();
   evaluator.Stop();
+  checkpointer.Stop();  // the last evaluation is in the file
   log.Info("stopped");
   return 0;
 }

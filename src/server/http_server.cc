@@ -269,6 +269,20 @@ void HttpServer::MountStream(
       });
 }
 
+void HttpServer::MountWithHeaders(const std::string& path_regex,
+                                  std::function<HeaderedResponse(const PlainRequest&)> handler) {
+  auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    PlainRequest plain{req.method, req.path, {}, req.body};
+    for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
+    HeaderedResponse out = handler(plain);
+    res.status = out.status;
+    for (const auto& [name, value] : out.headers) res.set_header(name, value);
+    res.body = std::move(out.body);  // set_content() would copy
+  };
+  http_->Get(path_regex, serve);
+  http_->Post(path_regex, serve);
+}
+
 Status HttpServer::Bind() {
   if (!http_->is_valid()) return Status::Internal("cannot set up the TLS context");
   const auto& a = options_.address;

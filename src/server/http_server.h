@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/cli.h"
 #include "common/http_types.h"
@@ -77,6 +79,17 @@ class HttpServer {
   // transport-neutral handler (the JSON API). Call before Serve(); routes
   // registered earlier (remote-write) take precedence.
   void Mount(const std::string& path_regex, std::function<PlainResponse(const PlainRequest&)> handler);
+
+  // A response with its own headers (remote-read needs Content-Encoding).
+  struct HeaderedResponse {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
+    std::string body;
+  };
+  // Answers GET and POST requests on `path_regex` (remote-read's
+  // /api/v1/read) with headers of the handler's choosing. Call before Serve().
+  void MountWithHeaders(const std::string& path_regex,
+                        std::function<HeaderedResponse(const PlainRequest&)> handler);
 
   // Ok when `next` can replace the running web settings; InvalidArgument
   // when it turns TLS on or off, which needs a restart.
