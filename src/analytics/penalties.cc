@@ -36,7 +36,10 @@ double PenaltyTracker::Update(const std::string& provider, const PenaltyInputs& 
 
   const bool down = in.latest_up && *in.latest_up < 0.5;
   const bool breached = in.sla_fraction && *in.sla_fraction < config_.sla_breach_below;
-  const bool bursting = in.failure_ratio_anomalous;
+  // An anomaly alone is not a burst: at the nominal false-alarm rate a
+  // healthy provider would collect ~60 points; the failures must also matter.
+  const bool bursting = in.failure_ratio_anomalous && in.recent_failure_ratio &&
+                        *in.recent_failure_ratio >= config_.failure_burst_min_ratio;
   struct Check {
     PenaltyRule rule;
     bool now, before;
@@ -51,7 +54,9 @@ double PenaltyTracker::Update(const std::string& provider, const PenaltyInputs& 
        in.latest_up ? "up=" + std::to_string(*in.latest_up) : std::string()},
       {PenaltyRule::kSlaBreach, breached, s.was_breached, config_.sla_breach_points, sla.str()},
       {PenaltyRule::kFailureBurst, bursting, s.was_bursting, config_.failure_burst_points,
-       "failure_ratio anomalous"},
+       in.recent_failure_ratio
+           ? "failure_ratio anomalous, recent=" + std::to_string(*in.recent_failure_ratio)
+           : std::string("failure_ratio anomalous")},
   };
   for (const auto& c : checks) {
     if (!c.now || c.before || c.points <= 0) continue;

@@ -23,6 +23,7 @@ struct PenaltyInputs {
   std::optional<double> latest_up;     // newest `up` slot mean
   std::optional<double> sla_fraction;  // jobs within the SLA target
   bool failure_ratio_anomalous = false;
+  std::optional<double> recent_failure_ratio;  // a burst must also be material
 };
 
 // One change worth explaining later: what changed, from what inputs, by which rule.

@@ -55,7 +55,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
   for (size_t i = 0; i < n; ++i) {
     statistics.push_back(ComputeStatistics(views[i], facts[i], performance[i], config));
   }
-  MarkBottlenecks(facts, &statistics, config.statistics);
+  MarkBottlenecks(facts, &statistics, config.statistics, config.penalties.failure_burst_min_ratio);
 
   // Penalties come off the raw reputation before ranks and tiers.
   std::vector<std::optional<double>> scores(n);
@@ -65,7 +65,8 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     ids[i] = facts[i].id;
     if (!reputation[i].score) continue;
     PenaltyInputs in{facts[i].latest_up, facts[i].sla_fraction,
-                     statistics[i].signals[static_cast<int>(StatSignal::kFailureRatio)].anomalous};
+                     statistics[i].signals[static_cast<int>(StatSignal::kFailureRatio)].anomalous,
+                     statistics[i].recent_failure_ratio};
     penalty[i] = state.penalties.Update(ids[i], in, now_ms, state.audit);
     scores[i] = std::max(0.0, *reputation[i].score - penalty[i]);
   }

@@ -32,6 +32,27 @@ std::optional<double> Median(std::vector<double> v) {
   return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+// The last `k` slots of a view (the recent window).
+windows::ScalarView Tail(const windows::ScalarView& v, size_t k) {
+  if (v.sum.size() <= k) return v;
+  const auto from = static_cast<std::ptrdiff_t>(v.sum.size() - k);
+  return {std::vector<double>(v.sum.begin() + from, v.sum.end()),
+          std::vector<double>(v.count.begin() + from, v.count.end())};
+}
+
+// The slots without the newest one, which is still filling: a slot with a
+// sample or two is far noisier than a complete one and would look anomalous.
+SlotSeries CompleteSlots(SlotSeries s) {
+  if (!s.present.empty()) s.present.back() = false;
+  return s;
+}
+
+double Total(const windows::ScalarView& v) {
+  double t = 0;
+  for (double x : v.sum) t += x;
+  return t;
+}
+
 }  // namespace
 
 std::string_view TrendDirectionName(TrendDirection d) {
@@ -107,7 +128,8 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const Pr
       s.direction = ClassifyTrend(*s.trend, MeanOf(slots), window_s, higher_is_better, sc);
     }
     s.anomaly_score =
-        AnomalyScore(slots, sc.anomaly_robust ? AnomalyMethod::kMedianMad : AnomalyMethod::kZScore,
+        AnomalyScore(CompleteSlots(slots),
+                     sc.anomaly_robust ? AnomalyMethod::kMedianMad : AnomalyMethod::kZScore,
                      static_cast<size_t>(sc.anomaly_min_baseline));
     s.anomalous = s.anomaly_score && *s.anomaly_score >= sc.anomaly_threshold;
   }
@@ -116,33 +138,40 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const Pr
                                    config.slo.windows_ms);
   st.cost = ComputeCost(facts, performance.score, facts.up_slots * step_s);
 
-  if (facts.gpu_util) st.saturation[0] = std::clamp(*facts.gpu_util / 100.0, 0.0, 1.0);
-  if (auto idle = CounterBusyShare(view.scalar(Signal::kCpuIdle), up, view.step_ms)) {
+  // Saturation and failures over the recent window: a long window's mean
+  // would name a provider for load it no longer has.
+  const auto recent = static_cast<size_t>(std::max<int64_t>(
+      1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
+  const auto recent_up = Tail(up, recent);
+  const auto gpu = SlotMeans(Tail(view.scalar(Signal::kGpuUtil), recent));
+  if (gpu.count() > 0) st.saturation[0] = std::clamp(MeanOf(gpu) / 100.0, 0.0, 1.0);
+  if (auto idle =
+          CounterBusyShare(Tail(view.scalar(Signal::kCpuIdle), recent), recent_up, view.step_ms)) {
     st.saturation[1] = 1.0 - *idle;
   }
-  const auto avail = SlotMeans(view.scalar(Signal::kMemoryAvailable));
-  const auto total = SlotMeans(view.scalar(Signal::kMemoryTotal));
+  const auto avail = SlotMeans(Tail(view.scalar(Signal::kMemoryAvailable), recent));
+  const auto total = SlotMeans(Tail(view.scalar(Signal::kMemoryTotal), recent));
   if (avail.count() > 0 && total.count() > 0 && MeanOf(total) > 0) {
     st.saturation[2] = std::clamp(1.0 - MeanOf(avail) / MeanOf(total), 0.0, 1.0);
   }
-  st.saturation[4] = CounterBusyShare(view.scalar(Signal::kDiskIoTime), up, view.step_ms);
+  st.saturation[4] =
+      CounterBusyShare(Tail(view.scalar(Signal::kDiskIoTime), recent), recent_up, view.step_ms);
+  const double recent_ok = Total(Tail(completed, recent)), recent_bad = Total(Tail(failed, recent));
+  if (recent_ok + recent_bad > 0) st.recent_failure_ratio = recent_bad / (recent_ok + recent_bad);
   return st;
 }
 
 void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
-                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config) {
+                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config,
+                     double material_failure_ratio) {
   std::vector<double> failure_ratios, p_latency;
-  auto failure_ratio = [](const ProviderFacts& f) -> std::optional<double> {
-    if (f.jobs_finished() <= 0) return std::nullopt;
-    return f.jobs_failed / f.jobs_finished();
-  };
   auto top_latency = [](const ProviderStatistics& s) -> std::optional<double> {
     if (s.latency_quantiles.empty()) return std::nullopt;
     return s.latency_quantiles.back().second;
   };
-  for (size_t i = 0; i < facts.size(); ++i) {
-    if (auto f = failure_ratio(facts[i])) failure_ratios.push_back(*f);
-    if (auto l = top_latency((*statistics)[i])) p_latency.push_back(*l);
+  for (const auto& st : *statistics) {
+    if (st.recent_failure_ratio) failure_ratios.push_back(*st.recent_failure_ratio);
+    if (auto l = top_latency(st)) p_latency.push_back(*l);
   }
   const auto median_failure = Median(failure_ratios);
   const auto median_latency = Median(p_latency);
@@ -154,12 +183,14 @@ void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
         busiest = r;
     }
     if (!busiest || *st.saturation[*busiest] < config.saturation_threshold) continue;
-    const auto f = failure_ratio(facts[i]);
+    const auto f = st.recent_failure_ratio;
     const auto l = top_latency(st);
     const auto& failures = st.signals[static_cast<int>(StatSignal::kFailureRatio)];
-    const bool suffering = (f && median_failure && *f > *median_failure) ||
-                           (l && median_latency && *l > *median_latency) ||
-                           failures.direction == TrendDirection::kDeclining || failures.anomalous;
+    const bool failing =
+        f && median_failure && *f > 1.5 * *median_failure && *f >= material_failure_ratio;
+    const bool slow = l && median_latency && *l > 1.5 * *median_latency;
+    const bool suffering =
+        failing || slow || failures.direction == TrendDirection::kDeclining || failures.anomalous;
     if (suffering) st.bottleneck = static_cast<Resource>(*busiest);
   }
 }

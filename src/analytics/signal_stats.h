@@ -54,6 +54,7 @@ struct ProviderStatistics {
   CostFigures cost;
   std::array<std::optional<double>, kResourceCount> saturation;  // busy share, 0..1
   std::optional<Resource> bottleneck;                            // set by MarkBottlenecks
+  std::optional<double> recent_failure_ratio;  // over the recent (availability) window
 };
 
 ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
@@ -69,10 +70,14 @@ TrendDirection ClassifyTrend(const LinearTrend& t, double mean_level, double win
 std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counter,
                                        const windows::ScalarView& up, int64_t step_ms);
 
-// A resource is the bottleneck when it is the most saturated one, at or
-// above the threshold, while the provider's failures or latency are worse
-// than the network's median or rising. Needs every provider's statistics.
+// A resource is the bottleneck when it is the most saturated one over the
+// recent window, at or above the threshold, while the provider's failures or
+// latency are worse than the network's. Needs every provider's statistics.
+// "Worse" means a recent failure ratio above both 1.5 x the network median
+// and `material_failure_ratio`, or a top-percentile latency above 1.5 x the
+// median, or a failure ratio that is rising or anomalous.
 void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
-                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config);
+                     std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config,
+                     double material_failure_ratio);
 
 }  // namespace depin::analytics

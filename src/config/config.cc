@@ -261,6 +261,7 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "sla_breach_points", &p.sla_breach_points));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "failure_burst_points", &p.failure_burst_points));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "sla_breach_below", &p.sla_breach_below));
+    DEPIN_RETURN_IF_ERROR(ReadNumber(r, "failure_burst_min_ratio", &p.failure_burst_min_ratio));
     DEPIN_RETURN_IF_ERROR(ReadDuration(r, "half_life", &p.half_life_ms));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "audit_capacity", &p.audit_capacity));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "audit_score_change", &p.audit_score_change));

@@ -115,10 +115,11 @@ struct PenaltyConfig {
   double outage_points = 5;
   double sla_breach_points = 3;
   double failure_burst_points = 5;
-  double sla_breach_below = 0.9;      // SLA fraction under which the SLA counts as breached
-  int64_t half_life_ms = 21'600'000;  // 6h
-  int64_t audit_capacity = 100'000;   // audit records kept in memory
-  double audit_score_change = 5;      // reputation change (points) worth an audit record
+  double sla_breach_below = 0.9;         // SLA fraction under which the SLA counts as breached
+  double failure_burst_min_ratio = 0.1;  // recent failure ratio a failure burst needs
+  int64_t half_life_ms = 21'600'000;     // 6h
+  int64_t audit_capacity = 100'000;      // audit records kept in memory
+  double audit_score_change = 5;         // reputation change (points) worth an audit record
 };
 
 struct NetworkConfig {

@@ -216,11 +216,16 @@ TEST(Penalties, TransitionsAddPointsThatDecay) {
   PenaltyTracker t(c);
   AuditLog audit(10);
   const int64_t t0 = 1'700'000'000'000;
-  EXPECT_DOUBLE_EQ(t.Update("p", {1.0, 0.95, false}, t0, audit), 0);
-  EXPECT_DOUBLE_EQ(t.Update("p", {0.0, 0.95, false}, t0 + 1000, audit), 5);   // outage starts
-  EXPECT_NEAR(t.Update("p", {0.0, 0.95, false}, t0 + 2000, audit), 5, 1e-3);  // still down: once
+  EXPECT_DOUBLE_EQ(t.Update("p", {1.0, 0.95, false, 0.01}, t0, audit), 0);
+  EXPECT_DOUBLE_EQ(t.Update("p", {0.0, 0.95, false, 0.01}, t0 + 1000, audit), 5);  // outage starts
+  EXPECT_NEAR(t.Update("p", {0.0, 0.95, false, 0.01}, t0 + 2000, audit), 5,
+              1e-3);  // still down: once
+  // An anomalous but immaterial failure ratio (2%) is not a burst.
+  EXPECT_NEAR(t.Update("p", {1.0, 0.95, true, 0.02}, t0 + 3000, audit), 5, 1e-3);
+  EXPECT_EQ(t.Fired("p")[2], 0u);
+  t.Update("p", {1.0, 0.95, false, 0.02}, t0 + 4000, audit);
   // Six hours later half of it is left; then an SLA breach and a failure burst.
-  double points = t.Update("p", {1.0, 0.5, true}, t0 + 2000 + c.half_life_ms, audit);
+  double points = t.Update("p", {1.0, 0.5, true, 0.25}, t0 + 4000 + c.half_life_ms, audit);
   EXPECT_NEAR(points, 2.5 + 3 + 5, 1e-3);
   EXPECT_EQ(t.Fired("p")[0], 1u);
   EXPECT_EQ(t.Fired("p")[1], 1u);

@@ -133,14 +133,21 @@ TEST(Bottleneck, SaturatedAndSufferingOnly) {
   facts[0].jobs_failed = 20;  // worse than the median
   facts[1].jobs_failed = 1;
   facts[2].jobs_failed = 2;
-  std::vector<ProviderStatistics> stats(3);
+  std::vector<ProviderStatistics> stats(4);
   stats[0].saturation = {0.95, 0.3, std::nullopt, std::nullopt, 0.1};
   stats[1].saturation = {0.97, 0.3, std::nullopt, std::nullopt, 0.1};  // busy but healthy
   stats[2].saturation = {0.2, 0.3, std::nullopt, std::nullopt, 0.1};
-  MarkBottlenecks(facts, &stats, c);
+  stats[3].saturation = {0.96, 0.3, std::nullopt, std::nullopt, 0.1};  // busy, a bit worse
+  stats[0].recent_failure_ratio = 0.20;  // well above the median and material
+  stats[1].recent_failure_ratio = 0.01;
+  stats[2].recent_failure_ratio = 0.02;
+  stats[3].recent_failure_ratio = 0.04;  // above 1.5 x the median, but not material
+  facts.emplace_back();
+  MarkBottlenecks(facts, &stats, c, /*material_failure_ratio=*/0.1);
   EXPECT_EQ(stats[0].bottleneck, Resource::kGpu);
   EXPECT_FALSE(stats[1].bottleneck.has_value());
   EXPECT_FALSE(stats[2].bottleneck.has_value());
+  EXPECT_FALSE(stats[3].bottleneck.has_value());
 }
 
 }  // namespace
