@@ -14,8 +14,9 @@
 // the new first one: B's slot gains increase(L, B). To find A and B each
 // cumulative series keeps its recent samples: all within the tolerance of
 // its newest, plus the one before them (at most kMaxRecentSamples).
-// Samples older than the newest by more than the tolerance are rejected
-// (kOutOfOrder). Gauges need no neighbours: any sample inside the window
+// Samples older than the newest by more than the tolerance, or older than
+// every kept sample once that bound let some go, are rejected (kOutOfOrder).
+// Gauges need no neighbours: any sample inside the window
 // lands in its slot; only the newest timestamp is remembered (duplicates).
 #pragma once
 
