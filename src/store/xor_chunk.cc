@@ -15,6 +15,15 @@ bool FitsBits(int64_t x, int n) {
 
 constexpr int kMaxSamples = 65535;
 
+// Two's-complement arithmetic without undefined overflow: corrupt chunks
+// decode to garbage, never to UB.
+int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 }  // namespace
 
 XorChunkWriter::XorChunkWriter() : bytes_(2, '\0') {}
@@ -79,12 +88,12 @@ Status XorChunkWriter::Append(int64_t t, double v) {
     v_bits_ = std::bit_cast<uint64_t>(v);
     WriteBits(v_bits_, 64);
   } else if (count_ == 1) {
-    t_delta_ = t - t_;
+    t_delta_ = WrapSub(t, t_);
     WriteUvarint(static_cast<uint64_t>(t_delta_));
     WriteValue(v);
   } else {
-    const int64_t delta = t - t_;
-    const int64_t dod = delta - t_delta_;
+    const int64_t delta = WrapSub(t, t_);
+    const int64_t dod = WrapSub(delta, t_delta_);
     if (dod == 0) {
       WriteBit(false);
     } else if (FitsBits(dod, 14)) {
@@ -192,7 +201,7 @@ bool XorChunkReader::Next() {
     uint64_t delta = 0;
     if (!ReadUvarint(&delta)) return false;
     t_delta_ = static_cast<int64_t>(delta);
-    t_ += t_delta_;
+    t_ = WrapAdd(t_, t_delta_);
     if (!ReadValue()) return false;
   } else {
     int ones = 0;
@@ -210,8 +219,8 @@ bool XorChunkReader::Next() {
       if (size < 64 && bits > (uint64_t{1} << (size - 1))) bits -= uint64_t{1} << size;
       dod = static_cast<int64_t>(bits);
     }
-    t_delta_ += dod;
-    t_ += t_delta_;
+    t_delta_ = WrapAdd(t_delta_, dod);
+    t_ = WrapAdd(t_, t_delta_);
     if (!ReadValue()) return false;
   }
   ++read_;
