@@ -45,23 +45,16 @@ SEASON = 60.0              # forecast.season = the seasonal provider's period
 HORIZONS = ("10s", "30s", "1m")
 
 FALSE_POSITIVE_BOUND = 0.05    # flags nobody planted, share of the checks of a family
-# Families whose measured false-positive rate exceeds the bound because of a
-# known defect of the analytics (docs/analytics.md, "Scenarios"): checked
-# against the weaker bound given here until fixed. DEPIN_SCENARIO_STRICT=1
-# applies FALSE_POSITIVE_BOUND to every family (to verify a fix).
-_PARTIAL_SLOT = "the newest slot, still filling, is scored against complete slots"
-KNOWN_ISSUES = {
-    "anomalous[gpu_util]": (0.25, _PARTIAL_SLOT),
-    "anomalous[failure_ratio]": (0.25, _PARTIAL_SLOT),
-    "anomalous[jobs_completed]": (0.25, _PARTIAL_SLOT),
-    "bottleneck": (0.40, "saturation is the window mean, and 'above the network median' "
-                         "holds for half the fleet"),
-}
+# Families whose false-positive rate may exceed the bound because of a known
+# defect of the analytics, with the weaker bound and why. Empty: the defects
+# the scenarios found (docs/analytics.md, "Scenarios") are fixed, and every
+# family is held to FALSE_POSITIVE_BOUND. DEPIN_SCENARIO_STRICT=1 is kept for
+# compatibility and changes nothing while this is empty.
+KNOWN_ISSUES = {}
 STRICT = os.environ.get("DEPIN_SCENARIO_STRICT") == "1"
-# A check that fails today because of a known analytics defect (documented in
-# docs/analytics.md, "Scenarios"); an unexpected success fails the suite, so
-# the marker goes when the defect is fixed. Plain test under STRICT.
-known_failure = (lambda f: f) if STRICT else unittest.expectedFailure
+# Marker for a check that fails because of a known analytics defect (an
+# unexpected success fails the suite). None is in use.
+known_failure = (lambda f: f) if STRICT or not KNOWN_ISSUES else unittest.expectedFailure
 CORRELATED_LAG = 12.0          # s: correlated-failure flag may lag the outage's edges
 COVERAGE_RANGE = (0.60, 0.97)  # of the 80% interval: ~70 overlapping steps, measured 75-89%
 
