@@ -17,8 +17,8 @@
 #include "config/config.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
-#include "read/remote_read.h"
 #include "ingest/ingester.h"
+#include "read/remote_read.h"
 #include "route/router.h"
 #include "server/http_server.h"
 #include "server/web_security.h"
@@ -216,8 +216,8 @@ int main(int argc, char** argv) {
                                                        std::move(out.body)};
   });
   evaluator.Start();
-  checkpointer.Start();
   event_pump.Start();
+  checkpointer.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
            {{"version", DEPIN_VERSION},
