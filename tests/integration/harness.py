@@ -356,6 +356,36 @@ class Simulator(Process):
         return get_json(self.url + "/truth")
 
 
+def fleet_prometheus_config(sim_port, sidecar_port, scrape_interval="2s", scrape_timeout="1s",
+                            evaluation_interval="2s", remote_read=False):
+    """A Prometheus that discovers the simulator's providers by http_sd and
+    remote-writes their series (those with a provider label) to the sidecar;
+    optionally reads derived history back from it by remote-read."""
+    config = {
+        "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_timeout,
+                   "evaluation_interval": evaluation_interval},
+        "scrape_configs": [{
+            "job_name": "depin-providers",
+            "http_sd_configs": [{"url": "http://127.0.0.1:%d/sd" % sim_port,
+                                 "refresh_interval": "5s"}],
+        }],
+        "remote_write": [{
+            "url": "http://127.0.0.1:%d/api/v1/write" % sidecar_port,
+            "remote_timeout": "5s",
+            "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
+                                       "action": "keep"}],
+            "queue_config": {"batch_send_deadline": "1s"},
+        }],
+    }
+    if remote_read:
+        config["remote_read"] = [{
+            "url": "http://127.0.0.1:%d/api/v1/read" % sidecar_port,
+            "read_recent": True,
+            "remote_timeout": "10s",
+        }]
+    return config
+
+
 class PrometheusServer(Process):
     """A real Prometheus with its config and TSDB in a temporary directory."""
 

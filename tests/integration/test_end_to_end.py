@@ -8,7 +8,7 @@ import os
 import time
 import unittest
 
-from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+from harness import (fleet_prometheus_config, SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
                      http_get, http_post, log, parse_metrics, promtool_check_metrics, select,
                      value_of)
 
@@ -20,22 +20,7 @@ SETTLE_SECONDS = 30   # then let windows fill a little more
 
 
 def prometheus_config(sim_port, sidecar_port):
-    return {
-        "global": {"scrape_interval": "2s", "scrape_timeout": "1s",
-                   "evaluation_interval": "2s"},
-        "scrape_configs": [{
-            "job_name": "depin-providers",
-            "http_sd_configs": [{"url": "http://127.0.0.1:%d/sd" % sim_port,
-                                 "refresh_interval": "5s"}],
-        }],
-        "remote_write": [{
-            "url": "http://127.0.0.1:%d/api/v1/write" % sidecar_port,
-            "remote_timeout": "5s",
-            "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
-                                       "action": "keep"}],
-            "queue_config": {"batch_send_deadline": "1s"},
-        }],
-    }
+    return fleet_prometheus_config(sim_port, sidecar_port)
 
 
 def by_provider(samples, name):

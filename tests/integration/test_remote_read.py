@@ -13,7 +13,7 @@ import unittest
 
 import snappy
 
-from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+from harness import (fleet_prometheus_config, SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
                      http_request, log, select)
 
 FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
@@ -265,27 +265,7 @@ def remote_read(sidecar, body, accept_streamed):
 
 
 def prometheus_config(sim_port, sidecar_port):
-    return {
-        "global": {"scrape_interval": "2s", "scrape_timeout": "1s",
-                   "evaluation_interval": "2s"},
-        "scrape_configs": [{
-            "job_name": "depin-providers",
-            "http_sd_configs": [{"url": "http://127.0.0.1:%d/sd" % sim_port,
-                                 "refresh_interval": "5s"}],
-        }],
-        "remote_write": [{
-            "url": "http://127.0.0.1:%d/api/v1/write" % sidecar_port,
-            "remote_timeout": "5s",
-            "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
-                                       "action": "keep"}],
-            "queue_config": {"batch_send_deadline": "1s"},
-        }],
-        "remote_read": [{
-            "url": "http://127.0.0.1:%d/api/v1/read" % sidecar_port,
-            "read_recent": True,
-            "remote_timeout": "10s",
-        }],
-    }
+    return fleet_prometheus_config(sim_port, sidecar_port, remote_read=True)
 
 
 SIDECAR_CONFIG = {

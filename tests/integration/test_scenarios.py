@@ -33,7 +33,7 @@ import os
 import time
 import unittest
 
-from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+from harness import (fleet_prometheus_config, SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
                      log, parse_metrics)
 
 FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "scenarios", "ground-truth.yml")
@@ -81,22 +81,8 @@ AFFECTS = {
 
 
 def prometheus_config(sim_port, sidecar_port):
-    return {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "900ms",
-                   "evaluation_interval": "5s"},
-        "scrape_configs": [{
-            "job_name": "depin-providers",
-            "http_sd_configs": [{"url": "http://127.0.0.1:%d/sd" % sim_port,
-                                 "refresh_interval": "5s"}],
-        }],
-        "remote_write": [{
-            "url": "http://127.0.0.1:%d/api/v1/write" % sidecar_port,
-            "remote_timeout": "5s",
-            "write_relabel_configs": [{"source_labels": ["provider"], "regex": ".+",
-                                       "action": "keep"}],
-            "queue_config": {"batch_send_deadline": "1s"},
-        }],
-    }
+    return fleet_prometheus_config(sim_port, sidecar_port, scrape_interval="1s",
+                                   scrape_timeout="900ms", evaluation_interval="5s")
 
 
 class Poll:
