@@ -86,6 +86,13 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
         1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
     f.recent_uptime = ReadGauge(up, view.slots - recent_slots).mean;
     f.outages = CountOutages(up);
+    const auto first =
+        std::find_if(up.count.begin(), up.count.end(), [](double c) { return c > 0; });
+    const auto last =
+        std::find_if(up.count.rbegin(), up.count.rend(), [](double c) { return c > 0; });
+    if (first != up.count.end()) {
+      f.up_span_slots = static_cast<int>((up.count.rend() - last) - (first - up.count.begin()));
+    }
   }
   f.jobs_completed = Total(view.scalar(Signal::kJobsCompleted));
   f.jobs_failed = Total(view.scalar(Signal::kJobsFailed));

@@ -16,6 +16,7 @@ struct ProviderFacts {
   std::string id;
   std::vector<std::pair<std::string, std::string>> attributes;
   int up_slots = 0;                     // window slots with `up` samples
+  int up_span_slots = 0;                // slots from the first to the newest with `up` samples
   std::optional<double> uptime;         // mean of up over the window, 0..1
   std::optional<double> recent_uptime;  // mean of up over the availability window
   std::optional<double> latest_up;      // mean of up in the newest slot with data

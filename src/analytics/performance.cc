@@ -36,8 +36,12 @@ PerformanceResult ScorePerformance(const ProviderFacts& f, const Config& config)
       !wm.mean) {
     return r;  // too little data: no score, confidence 0
   }
-  double volume = std::min(1.0, f.up_slots / (2.0 * config.confidence.min_samples));
-  r.confidence = r.coverage * volume;
+  // Volume: enough slots; consistency: no gaps since the provider appeared
+  // (a provider scraped one slot in three is known less well than its count says).
+  const double volume = std::min(1.0, f.up_slots / (2.0 * config.confidence.min_samples));
+  const double consistency =
+      f.up_span_slots > 0 ? static_cast<double>(f.up_slots) / f.up_span_slots : 1.0;
+  r.confidence = r.coverage * volume * consistency;
   r.score = 100.0 * *wm.mean;
   return r;
 }

@@ -13,7 +13,7 @@ struct PerformanceResult {
   std::array<std::optional<double>, kPerfComponentCount> components;  // 0..1, absent without data
   std::optional<double> score;  // 0..100; absent when confidence is 0
   double coverage = 0;          // share of the total weight whose component is present
-  double confidence = 0;        // 0..1; 0 means too little data to score
+  double confidence = 0;  // 0..1: coverage x volume x consistency; 0 = too little data to score
 };
 
 // Components from facts; weights of absent components are redistributed

@@ -94,6 +94,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     ps.penalties_fired = state.penalties.Fired(ids[i]);
     ps.rank = ranks[i];
     ps.statistics = std::move(statistics[i]);
+    ps.anomalies_total = state.anomalies.Update(ps.facts.id, ps.statistics.signals);
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
     const auto series = StatSignalSeries(views[i]);
     ps.long_range = state.long_range.Feed(ps.facts.id, series, views[i].step_ms, now_ms);

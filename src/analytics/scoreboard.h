@@ -33,6 +33,7 @@ struct ProviderScore {
   ProviderStatistics statistics;  // meaningful only with a performance score
   std::array<std::vector<ForecastPoint>, kStatSignalCount> forecasts;  // empty while warming up
   LongRangeFigures long_range;  // trends over the trend window, usage profiles
+  std::array<uint64_t, kStatSignalCount> anomalies_total{};  // episodes since start
 };
 
 struct Scoreboard {
@@ -61,6 +62,7 @@ struct AnalyticsState {
   ForecastTracker forecasts;                     // online Holt-Winters models
   PenaltyTracker penalties;                      // decaying penalty points
   LongRangeTracker long_range;                   // 168h trends and usage profiles
+  AnomalyCounter anomalies;                      // anomaly episodes per provider and signal
   AuditLog audit;                                // score, tier and penalty changes
   std::map<std::string, double> audited_scores;  // last reputation put on record
 };

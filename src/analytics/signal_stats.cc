@@ -106,6 +106,16 @@ std::array<StatSeries, kStatSignalCount> StatSignalSeries(const windows::Provide
   }};
 }
 
+std::array<uint64_t, kStatSignalCount> AnomalyCounter::Update(
+    const std::string& provider, const std::array<SignalStatistics, kStatSignalCount>& signals) {
+  State& st = states_[provider];
+  for (size_t i = 0; i < signals.size(); ++i) {
+    if (signals[i].anomalous && !st.flagged[i]) ++st.episodes[i];
+    st.flagged[i] = signals[i].anomalous;
+  }
+  return st.episodes;
+}
+
 ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
                                      const PerformanceResult& performance, const Config& config) {
   const StatisticsConfig& sc = config.statistics;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -55,6 +57,22 @@ struct ProviderStatistics {
   std::array<std::optional<double>, kResourceCount> saturation;  // busy share, 0..1
   std::optional<Resource> bottleneck;                            // set by MarkBottlenecks
   std::optional<double> recent_failure_ratio;  // over the recent (availability) window
+};
+
+// Counts anomaly episodes (a flag rising) per provider and signal since the
+// sidecar started: rate() or increase() of the exported counter gives the
+// recent anomalies.
+class AnomalyCounter {
+ public:
+  std::array<uint64_t, kStatSignalCount> Update(
+      const std::string& provider, const std::array<SignalStatistics, kStatSignalCount>& signals);
+
+ private:
+  struct State {
+    std::array<bool, kStatSignalCount> flagged{};
+    std::array<uint64_t, kStatSignalCount> episodes{};
+  };
+  std::map<std::string, State> states_;
 };
 
 ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,

@@ -163,6 +163,17 @@ void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
                         return s.anomalous ? 1.0 : 0.0;
                       });
                 });
+  w.Family("depin_provider_anomalies_total",
+           "Anomaly episodes (the flag rising) since the sidecar started, by signal.", "counter");
+  for (const auto& p : board.providers) {
+    if (!p.performance.score) continue;
+    for (int i = 0; i < analytics::kStatSignalCount; ++i) {
+      w.Sample("depin_provider_anomalies_total",
+               {{"provider", p.facts.id},
+                {"signal", analytics::StatSignalName(static_cast<analytics::StatSignal>(i))}},
+               static_cast<double>(p.anomalies_total[static_cast<size_t>(i)]));
+    }
+  }
   LabelledGauge(w, board, "depin_provider_slo_burn_rate",
                 "Error-budget burn rate of the job success SLO over the trailing window.", "window",
                 [](const ProviderScore& p) {

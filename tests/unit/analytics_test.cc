@@ -274,3 +274,23 @@ TEST(Scoreboard, PenaltiesLowerTheRankedScoreAndTierChangesAreAudited) {
 
 }  // namespace
 }  // namespace depin::analytics
+
+namespace depin::analytics {
+namespace {
+
+TEST(Confidence, GapsInTheDataLowerIt) {
+  auto view = View("p", 24, 1.0, 100, 1);
+  auto steady = ScorePerformance(ExtractFacts(view, DefaultConfig()), DefaultConfig());
+  auto& up = view.scalars[Index(Signal::kUp)];
+  for (size_t i = 0; i < up.count.size(); i += 2) up.count[i] = 0;  // every other slot missing
+  up.count[0] = 1;
+  auto facts = ExtractFacts(view, DefaultConfig());
+  EXPECT_EQ(facts.up_span_slots, 24);
+  auto gappy = ScorePerformance(facts, DefaultConfig());
+  ASSERT_TRUE(gappy.score.has_value());
+  EXPECT_NEAR(gappy.confidence, steady.confidence * facts.up_slots / 24.0, 1e-9);
+  EXPECT_LT(gappy.confidence, steady.confidence);
+}
+
+}  // namespace
+}  // namespace depin::analytics

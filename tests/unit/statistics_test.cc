@@ -168,9 +168,9 @@ ProviderFacts Member(const std::string& region, const std::string& model, double
 
 TEST(Network, GroupsCapacityAndCorrelatedFailures) {
   NetworkConfig c;  // min 2 providers, ratio 0.5
-  std::vector<ProviderFacts> facts = {
-      Member("eu", "A100", 0, 8, 4), Member("eu", "H100", 0, 8, 8), Member("eu", "A100", 1, 8, 0),
-      Member("us", "A100", 0, 4, 1), Member("us", "A100", 1, 4, 3), ProviderFacts{}};
+  std::vector<ProviderFacts> facts = {Member("eu", "A100", 0, 8, 4), Member("eu", "H100", 0, 8, 8),
+                                      Member("eu", "A100", 1, 8, 0), Member("us", "A100", 0, 4, 1),
+                                      Member("us", "A100", 1, 4, 3), ProviderFacts{}};
   NetworkFigures n = ComputeNetwork(facts, c);
   ASSERT_EQ(n.regions.size(), 3u);
   EXPECT_EQ(n.regions[0].name, "eu");
@@ -253,6 +253,27 @@ TEST(LongRangeTracker, FeedsEachCompletedSlotOnce) {
   auto fresh = tracker.Feed("p", series, slot_ms, now + 2 * slot_ms);
   ASSERT_TRUE(fresh.trends[0].has_value());
   EXPECT_NEAR(fresh.trends[0]->slope_per_second, 0.0, 1e-12);  // only the flat 9s
+}
+
+}  // namespace
+}  // namespace depin::analytics
+
+namespace depin::analytics {
+namespace {
+
+TEST(AnomalyCounter, CountsEpisodesNotEvaluations) {
+  AnomalyCounter counter;
+  std::array<SignalStatistics, kStatSignalCount> s{};
+  s[1].anomalous = true;
+  EXPECT_EQ(counter.Update("p", s)[1], 1u);
+  EXPECT_EQ(counter.Update("p", s)[1], 1u);  // still the same episode
+  s[1].anomalous = false;
+  EXPECT_EQ(counter.Update("p", s)[1], 1u);
+  s[1].anomalous = true;
+  auto total = counter.Update("p", s);
+  EXPECT_EQ(total[1], 2u);
+  EXPECT_EQ(total[0], 0u);
+  EXPECT_EQ(counter.Update("q", s)[1], 1u);  // per provider
 }
 
 }  // namespace
