@@ -25,13 +25,6 @@ double MeanOf(const SlotSeries& s) {
   return n > 0 ? sum / n : 0.0;
 }
 
-std::optional<double> Median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  std::sort(v.begin(), v.end());
-  size_t mid = v.size() / 2;
-  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
 // The last `k` slots of a view (the recent window).
 windows::ScalarView Tail(const windows::ScalarView& v, size_t k) {
   if (v.sum.size() <= k) return v;

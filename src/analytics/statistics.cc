@@ -8,17 +8,14 @@ namespace {
 
 constexpr double kFlatBaselineScore = 1e9;
 
-double Median(std::vector<double> v) {
-  size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  double m = v[mid];
-  if (v.size() % 2 == 0) {
-    m = (m + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid))) / 2;
-  }
-  return m;
-}
-
 }  // namespace
+
+std::optional<double> Median(std::vector<double> v) {
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  const size_t mid = v.size() / 2;
+  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
 
 std::optional<double> HistogramQuantile(double q, const windows::HistogramView& h) {
   const auto& bounds = h.upper_bounds;
@@ -150,11 +147,11 @@ std::optional<double> AnomalyScore(const SlotSeries& s, AnomalyMethod method, si
     center = mean;
     spread = std::sqrt(var);
   } else {
-    center = Median(baseline);
+    center = *Median(baseline);
     std::vector<double> dev;
     dev.reserve(baseline.size());
     for (double v : baseline) dev.push_back(std::abs(v - center));
-    spread = Median(dev) / 0.6745;  // MAD scaled to a normal sigma
+    spread = *Median(dev) / 0.6745;  // MAD scaled to a normal sigma
   }
   if (spread <= 1e-12 * std::max(1.0, std::abs(center))) {
     return std::abs(x - center) <= 1e-12 * std::max(1.0, std::abs(center)) ? 0.0

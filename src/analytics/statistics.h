@@ -17,6 +17,9 @@ namespace depin::analytics {
 // without observations or without a +Inf bucket.
 std::optional<double> HistogramQuantile(double q, const windows::HistogramView& h);
 
+// The median of `values`; nullopt when empty.
+std::optional<double> Median(std::vector<double> values);
+
 // A series of slot values; `present[i]` false where the slot had no data.
 struct SlotSeries {
   std::vector<double> value;

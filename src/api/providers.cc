@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "analytics/statistics.h"
 #include "common/duration.h"
 
 namespace depin::api {
@@ -104,12 +105,6 @@ std::string Seconds(double s) {
   return buf;
 }
 
-std::optional<double> Median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 // Network medians of the inputs, for "network median x" in reasons.
 struct Medians {
   std::optional<double> failure_ratio, uptime, gpu_util, response_s, sla;
@@ -125,7 +120,8 @@ Medians NetworkMedians(const analytics::Scoreboard& board) {
     if (p.facts.mean_response_s) r.push_back(*p.facts.mean_response_s);
     if (p.facts.sla_fraction) s.push_back(*p.facts.sla_fraction);
   }
-  return {Median(f), Median(u), Median(g), Median(r), Median(s)};
+  return {analytics::Median(f), analytics::Median(u), analytics::Median(g), analytics::Median(r),
+          analytics::Median(s)};
 }
 
 std::string VersusMedian(const std::string& ours, std::optional<double> median,
