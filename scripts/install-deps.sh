@@ -10,13 +10,13 @@ PACKAGES=(
   libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev libglpk-dev
   libssl-dev libcrypt-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  prometheus prometheus-alertmanager
+  prometheus prometheus-alertmanager victoria-metrics chromium
   python3 python3-yaml python3-snappy python3-protobuf python3-statsmodels
   curl ca-certificates
 )
 # Daemons that Debian's packages start on install; tests and the demo run
 # their own instances on free ports, so none may be left running.
-SERVICES=(prometheus prometheus-alertmanager prometheus-node-exporter)
+SERVICES=(prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
