@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/statistics.h"
+#include "api/wording.h"
 #include "common/duration.h"
 
 namespace depin::api {
@@ -91,18 +92,6 @@ Json Summary(const ProviderScore& p) {
               {"penalty_points", p.penalty_points},
               {"price_per_gpu_hour", Number(p.facts.price)},
               {"gpus_free", Number(FreeGpus(p.facts))}};
-}
-
-std::string Percent(double ratio) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * ratio);
-  return buf;
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fs", s);
-  return buf;
 }
 
 // Network medians of the inputs, for "network median x" in reasons.

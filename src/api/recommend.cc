@@ -7,18 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api/providers.h"
+#include "api/wording.h"
 
 namespace depin::api {
 namespace {
 
 using analytics::ProviderScore;
 using Json = nlohmann::json;
-
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 Status Field(const std::string& name, const std::string& what) {
   return Status::InvalidArgument("field \"" + name + "\": " + what);
@@ -58,8 +53,8 @@ Result<JobSpec> ParseJobSpec(std::string_view text, const RecommendLimits& limit
       job.regions_required = v.get<bool>();
     } else if (k == "duration_hours") {
       if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > limits.max_duration_hours) {
-        return Field(
-            k, "must be a positive number of hours up to " + Fmt("%g", limits.max_duration_hours));
+        return Field(k, "must be a positive number of hours up to " +
+                            FormatNumber("%g", limits.max_duration_hours));
       }
       job.duration_hours = v.get<double>();
     } else if (k == "budget_per_hour") {
@@ -146,12 +141,12 @@ RecommendResult Recommend(const analytics::Scoreboard& board, const JobSpec& job
     }
     r.score = *p.reputation.score * r.completion_probability * preference;
     r.reasons.push_back("tier " + std::string(analytics::TierName(*p.tier_level)) +
-                        ", reputation " + Fmt("%.1f", *p.reputation.score) + " (rank " +
+                        ", reputation " + FormatNumber("%.1f", *p.reputation.score) + " (rank " +
                         std::to_string(p.rank.value_or(0)) + ")");
-    r.reasons.push_back(Fmt("%.0f free GPUs", *FreeGpus(f)) + " of " +
-                        Fmt("%.0f", f.gpus_total.value_or(0)));
-    if (auto fr = FailureRatio(f)) r.reasons.push_back("failure ratio " + Fmt("%.1f%%", 100 * *fr));
-    if (f.price) r.reasons.push_back(Fmt("$%.2f per GPU-hour", *f.price));
+    r.reasons.push_back(FormatNumber("%.0f free GPUs", *FreeGpus(f)) + " of " +
+                        FormatNumber("%.0f", f.gpus_total.value_or(0)));
+    if (auto fr = FailureRatio(f)) r.reasons.push_back("failure ratio " + Percent(*fr));
+    if (f.price) r.reasons.push_back(FormatNumber("$%.2f per GPU-hour", *f.price));
     if (!job.regions.empty() && region != job.regions.end()) {
       r.reasons.push_back("in preferred region " + *region);
     }
@@ -164,12 +159,13 @@ RecommendResult Recommend(const analytics::Scoreboard& board, const JobSpec& job
         r.warnings.push_back(name + " declining");
     }
     if (p.penalty_points > 0)
-      r.warnings.push_back(Fmt("penalised (%.1f points)", p.penalty_points));
-    if (r.confidence < 0.5) r.warnings.push_back(Fmt("low confidence (%.2f)", r.confidence));
+      r.warnings.push_back(FormatNumber("penalised (%.1f points)", p.penalty_points));
+    if (r.confidence < 0.5)
+      r.warnings.push_back(FormatNumber("low confidence (%.2f)", r.confidence));
     if (job.sla_target_seconds) {
       for (const auto& [q, v] : p.statistics.duration_quantiles) {
         if (q >= 0.95 && v > *job.sla_target_seconds) {
-          r.warnings.push_back(Fmt("p95 job duration %.0fs exceeds the SLA target", v));
+          r.warnings.push_back(FormatNumber("p95 job duration %.0fs exceeds the SLA target", v));
           break;
         }
       }
