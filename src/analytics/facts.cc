@@ -12,10 +12,10 @@ struct GaugeStats {
   int slots = 0;
 };
 
-GaugeStats ReadGauge(const windows::ScalarView& v, int from_slot = 0) {
+GaugeStats ReadGauge(const windows::ScalarView& v) {
   GaugeStats g;
   double sum = 0, count = 0;
-  for (size_t i = static_cast<size_t>(std::max(from_slot, 0)); i < v.sum.size(); ++i) {
+  for (size_t i = 0; i < v.sum.size(); ++i) {
     if (v.count[i] <= 0) continue;
     sum += v.sum[i];
     count += v.count[i];
@@ -72,6 +72,18 @@ std::optional<double> FractionAtOrBelow(const windows::HistogramView& h, double 
   return std::clamp(below / total, 0.0, 1.0);
 }
 
+size_t RecentSlotCount(const windows::ProviderView& view, const Config& config) {
+  return static_cast<size_t>(std::max<int64_t>(
+      1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
+}
+
+windows::ScalarView LastSlots(const windows::ScalarView& v, size_t k) {
+  if (v.sum.size() <= k) return v;
+  const auto from = static_cast<std::ptrdiff_t>(v.sum.size() - k);
+  return {std::vector<double>(v.sum.begin() + from, v.sum.end()),
+          std::vector<double>(v.count.begin() + from, v.count.end())};
+}
+
 ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& config) {
   ProviderFacts f;
   f.id = view.id;
@@ -82,9 +94,7 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
     f.up_slots = all.slots;
     f.uptime = all.mean;
     f.latest_up = all.latest;
-    int recent_slots = static_cast<int>(std::max<int64_t>(
-        1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
-    f.recent_uptime = ReadGauge(up, view.slots - recent_slots).mean;
+    f.recent_uptime = ReadGauge(LastSlots(up, RecentSlotCount(view, config))).mean;
     f.outages = CountOutages(up);
     const auto first =
         std::find_if(up.count.begin(), up.count.end(), [](double c) { return c > 0; });

@@ -37,6 +37,13 @@ struct ProviderFacts {
 
 ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& config);
 
+// Slots in the recent window (reputation.availability_window), at least 1:
+// recent uptime, saturation and failure bursts are all read over it.
+size_t RecentSlotCount(const windows::ProviderView& view, const Config& config);
+
+// The last `k` slots of `v` (all of it when shorter).
+windows::ScalarView LastSlots(const windows::ScalarView& v, size_t k);
+
 // Share of a histogram's observations at or below `x`, interpolating
 // linearly inside the bucket (the inverse of histogram_quantile).
 // nullopt for an empty histogram.

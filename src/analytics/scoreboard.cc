@@ -50,10 +50,13 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     performance.push_back(ScorePerformance(facts.back(), config));
   }
   std::vector<ReputationResult> reputation = ScoreReputation(facts, performance, config.reputation);
+  std::vector<std::array<StatSeries, kStatSignalCount>> series;
   std::vector<ProviderStatistics> statistics;
+  series.reserve(n);
   statistics.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    statistics.push_back(ComputeStatistics(views[i], facts[i], performance[i], config));
+    series.push_back(StatSignalSeries(views[i]));
+    statistics.push_back(ComputeStatistics(views[i], series[i], facts[i], performance[i], config));
   }
   MarkBottlenecks(facts, &statistics, config.statistics, config.penalties.failure_burst_min_ratio);
 
@@ -96,8 +99,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     ps.statistics = std::move(statistics[i]);
     ps.anomalies_total = state.anomalies.Update(ps.facts.id, ps.statistics.signals);
     if (percentiles[i]) ps.percentile = 100.0 * *percentiles[i];
-    const auto series = StatSignalSeries(views[i]);
-    ps.long_range = state.long_range.Feed(ps.facts.id, series, views[i].step_ms, now_ms);
+    ps.long_range = state.long_range.Feed(ps.facts.id, series[i], views[i].step_ms, now_ms);
     for (int sig = 0; sig < kStatSignalCount; ++sig) {  // trends span the trend window
       auto& signal = ps.statistics.signals[static_cast<size_t>(sig)];
       signal.trend = ps.long_range.trends[static_cast<size_t>(sig)];
@@ -105,7 +107,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
     }
     for (int sig = 0; sig < kStatSignalCount; ++sig) {
       auto signal = static_cast<StatSignal>(sig);
-      state.forecasts.FeedProvider(ps.facts.id, signal, series[static_cast<size_t>(sig)].slots,
+      state.forecasts.FeedProvider(ps.facts.id, signal, series[i][static_cast<size_t>(sig)].slots,
                                    views[i].step_ms, now_ms);
       ps.forecasts[static_cast<size_t>(sig)] =
           state.forecasts.ProviderForecast(ps.facts.id, signal);

@@ -25,14 +25,6 @@ double MeanOf(const SlotSeries& s) {
   return n > 0 ? sum / n : 0.0;
 }
 
-// The last `k` slots of a view (the recent window).
-windows::ScalarView Tail(const windows::ScalarView& v, size_t k) {
-  if (v.sum.size() <= k) return v;
-  const auto from = static_cast<std::ptrdiff_t>(v.sum.size() - k);
-  return {std::vector<double>(v.sum.begin() + from, v.sum.end()),
-          std::vector<double>(v.count.begin() + from, v.count.end())};
-}
-
 // The slots without the newest one, which is still filling: a slot with a
 // sample or two is far noisier than a complete one and would look anomalous.
 SlotSeries CompleteSlots(SlotSeries s) {
@@ -109,7 +101,9 @@ std::array<uint64_t, kStatSignalCount> AnomalyCounter::Update(
   return st.episodes;
 }
 
-ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
+ProviderStatistics ComputeStatistics(const windows::ProviderView& view,
+                                     const std::array<StatSeries, kStatSignalCount>& series,
+                                     const ProviderFacts& facts,
                                      const PerformanceResult& performance, const Config& config) {
   const StatisticsConfig& sc = config.statistics;
   ProviderStatistics st;
@@ -120,7 +114,6 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const Pr
 
   const auto& completed = view.scalar(Signal::kJobsCompleted);
   const auto& failed = view.scalar(Signal::kJobsFailed);
-  const auto series = StatSignalSeries(view);
   const double step_s = static_cast<double>(view.step_ms) / 1000.0;
   const double window_s = step_s * view.slots;
   for (int i = 0; i < kStatSignalCount; ++i) {
@@ -143,23 +136,23 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const Pr
 
   // Saturation and failures over the recent window: a long window's mean
   // would name a provider for load it no longer has.
-  const auto recent = static_cast<size_t>(std::max<int64_t>(
-      1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
-  const auto recent_up = Tail(up, recent);
-  const auto gpu = SlotMeans(Tail(view.scalar(Signal::kGpuUtil), recent));
+  const size_t recent = RecentSlotCount(view, config);
+  const auto recent_up = LastSlots(up, recent);
+  const auto gpu = SlotMeans(LastSlots(view.scalar(Signal::kGpuUtil), recent));
   if (gpu.count() > 0) st.saturation[0] = std::clamp(MeanOf(gpu) / 100.0, 0.0, 1.0);
-  if (auto idle =
-          CounterBusyShare(Tail(view.scalar(Signal::kCpuIdle), recent), recent_up, view.step_ms)) {
+  if (auto idle = CounterBusyShare(LastSlots(view.scalar(Signal::kCpuIdle), recent), recent_up,
+                                   view.step_ms)) {
     st.saturation[1] = 1.0 - *idle;
   }
-  const auto avail = SlotMeans(Tail(view.scalar(Signal::kMemoryAvailable), recent));
-  const auto total = SlotMeans(Tail(view.scalar(Signal::kMemoryTotal), recent));
+  const auto avail = SlotMeans(LastSlots(view.scalar(Signal::kMemoryAvailable), recent));
+  const auto total = SlotMeans(LastSlots(view.scalar(Signal::kMemoryTotal), recent));
   if (avail.count() > 0 && total.count() > 0 && MeanOf(total) > 0) {
     st.saturation[2] = std::clamp(1.0 - MeanOf(avail) / MeanOf(total), 0.0, 1.0);
   }
-  st.saturation[4] =
-      CounterBusyShare(Tail(view.scalar(Signal::kDiskIoTime), recent), recent_up, view.step_ms);
-  const double recent_ok = Total(Tail(completed, recent)), recent_bad = Total(Tail(failed, recent));
+  st.saturation[4] = CounterBusyShare(LastSlots(view.scalar(Signal::kDiskIoTime), recent),
+                                      recent_up, view.step_ms);
+  const double recent_ok = Total(LastSlots(completed, recent)),
+               recent_bad = Total(LastSlots(failed, recent));
   if (recent_ok + recent_bad > 0) st.recent_failure_ratio = recent_bad / (recent_ok + recent_bad);
   return st;
 }

@@ -19,6 +19,10 @@
 #include "config/config.h"
 #include "windows/view.h"
 
+namespace depin::durable {
+class StateCodec;  // saves and restores the private state (checkpoints)
+}  // namespace depin::durable
+
 namespace depin::analytics {
 
 enum class TrendDirection : uint8_t { kImproving, kStable, kDeclining };
@@ -68,6 +72,7 @@ class AnomalyCounter {
       const std::string& provider, const std::array<SignalStatistics, kStatSignalCount>& signals);
 
  private:
+  friend class durable::StateCodec;
   struct State {
     std::array<bool, kStatSignalCount> flagged{};
     std::array<uint64_t, kStatSignalCount> episodes{};
@@ -75,7 +80,10 @@ class AnomalyCounter {
   std::map<std::string, State> states_;
 };
 
-ProviderStatistics ComputeStatistics(const windows::ProviderView& view, const ProviderFacts& facts,
+// `series` is StatSignalSeries(view), computed once by the caller.
+ProviderStatistics ComputeStatistics(const windows::ProviderView& view,
+                                     const std::array<StatSeries, kStatSignalCount>& series,
+                                     const ProviderFacts& facts,
                                      const PerformanceResult& performance, const Config& config);
 
 // Classifies a trend: `higher_is_better` says which way is improving.
