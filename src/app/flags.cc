@@ -71,6 +71,21 @@ cli::FlagSet MakeFlagSet(Flags* f) {
   set.Value("storage.remote.read-max-range", "DURATION",
             "Longest time range of one remote-read query (0: no limit). Default: 366d",
             duration(&f->read_max_range_ms, true));
+  set.Value("query.max-series", "N",
+            "Most series one GET /api/v1/history query may select (0: no limit). Default: 10000",
+            count(&f->query_max_series));
+  set.Value("query.max-points", "N",
+            "Most steps per series of one history query, as Prometheus's 11000 (0: no limit). "
+            "Default: 11000",
+            count(&f->query_max_points));
+  set.Value("query.max-samples", "N",
+            "Most samples one history query reads, and most points it computes (0: no limit). "
+            "Default: 5e7",
+            count(&f->query_max_samples));
+  set.Value("query.lookback-delta", "DURATION",
+            "How far back a history query looks for a series' newest sample at each step. "
+            "Default: 5m",
+            duration(&f->query_lookback_ms, false));
   set.Bool("check-config", "Validate the configuration and exit (0 = valid).", &f->check_config);
   set.Bool("help", "Show this help.", &f->help);
   set.Bool("version", "Show the version.", &f->version);
@@ -86,7 +101,8 @@ std::string Usage() {
          "derived series: performance and reputation scores, ranks and tiers.\n\n" +
          MakeFlagSet(&unused).Help() +
          "\nEndpoints: POST /api/v1/write (remote-write 1.0), POST /api/v1/read\n"
-         "(remote-read: SAMPLES, STREAMED_XOR_CHUNKS), GET /metrics,\n"
+         "(remote-read: SAMPLES, STREAMED_XOR_CHUNKS), GET /api/v1/history (derived\n"
+         "history as JSON or CSV, docs/query.md), GET /metrics,\n"
          "GET /-/healthy, GET /-/ready; POST /-/reload and /-/quit with\n"
          "--web.enable-lifecycle. SIGHUP reloads --config.file and --web.config.file,\n"
          "SIGTERM stops.\n";

@@ -24,6 +24,11 @@ struct Flags {
   int64_t read_sample_limit = 50'000'000;                // --storage.remote.read-sample-limit
   int64_t read_series_limit = 100'000;                   // --storage.remote.read-series-limit
   int64_t read_max_range_ms = 366LL * 24 * 3600 * 1000;  // --storage.remote.read-max-range
+  // GET /api/v1/history (docs/query.md); its range limit is read-max-range.
+  int64_t query_max_series = 10'000;          // --query.max-series
+  int64_t query_max_points = 11'000;          // --query.max-points (per series)
+  int64_t query_max_samples = 50'000'000;     // --query.max-samples
+  int64_t query_lookback_ms = 5 * 60 * 1000;  // --query.lookback-delta
   bool help = false;
   bool version = false;
 };

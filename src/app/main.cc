@@ -18,6 +18,7 @@
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
 #include "ingest/ingester.h"
+#include "query/handler.h"
 #include "read/remote_read.h"
 #include "route/router.h"
 #include "server/http_server.h"
@@ -198,6 +199,18 @@ int main(int argc, char** argv) {
                                            std::chrono::seconds(15));
       },
       events.options().max_clients);
+  // Derived history for people and scripts (docs/query.md), mounted before
+  // the API whose pattern also matches /api/v1/history.
+  depin::query::HistoryHandler history(
+      derived,
+      {.limits = {.max_series = flags->query_max_series,
+                  .max_points = flags->query_max_points,
+                  .max_samples = flags->query_max_samples,
+                  .max_range_ms = flags->read_max_range_ms},
+       .defaults = {.lookback_ms = flags->query_lookback_ms}},
+      depin::NowMs);
+  server.Mount(std::string(depin::query::HistoryHandler::kPath),
+               [&history](const depin::PlainRequest& req) { return history.Handle(req); });
   depin::api::ApiRouter api(
       {[&evaluator] { return evaluator.Latest(); },
        [&evaluator](std::string_view provider) { return evaluator.AuditRecords(provider); }},
