@@ -40,6 +40,15 @@ KEEP = os.environ.get("DEPIN_IT_KEEP") == "1"
 
 STOP_TIMEOUT = 10.0
 
+# The simulator fleet most tests rank, and sidecar settings that give scores
+# within a minute (2s evaluations, 5s slots, 4 samples for confidence).
+FLEET_CONFIG = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
+FAST_SIDECAR_CONFIG = {
+    "evaluation_interval": "2s",
+    "windows": {"step": "5s", "length": "10m"},
+    "confidence": {"min_samples": 4},
+}
+
 # Every process started, so that none outlives the test run even when the
 # runner is interrupted (Ctrl-C, or SIGTERM from CTest) before the cleanups.
 _ALL_PROCESSES = []
@@ -438,6 +447,19 @@ def promtool_check_metrics(body):
 # --------------------------------------------------------------------------
 # Test case base
 
+class Fleet:
+    """What start_fleet started: the simulator, the sidecar, Prometheus."""
+
+    def __init__(self, workdir, sim, sidecar, prometheus):
+        self.workdir = workdir
+        self.sim = sim
+        self.sidecar = sidecar
+        self.prometheus = prometheus
+
+    def processes(self):
+        return (self.sim, self.sidecar, self.prometheus)
+
+
 class IntegrationTestCase(unittest.TestCase):
     """Processes started by a test (or by setUpClass) are stopped by PID in
     cleanups, whatever the outcome; when a test fails, the tail of every
@@ -477,6 +499,19 @@ class IntegrationTestCase(unittest.TestCase):
         self.addCleanup(process.stop)
         process.start()
         return process
+
+    def start_fleet(self, seed=42, sidecar_config=None, sidecar_args=(),
+                    fleet_config=FLEET_CONFIG):
+        """Simulator -> real Prometheus (scrape + remote-write) -> sidecar, all
+        ready and stopped at the end of the test. Returns a Fleet."""
+        workdir = self.tmpdir()
+        sim = self.start_process(Simulator(workdir, fleet_config, seed=seed)).wait_ready()
+        sidecar = self.start_process(Sidecar(
+            workdir, FAST_SIDECAR_CONFIG if sidecar_config is None else sidecar_config,
+            extra_args=sidecar_args)).wait_ready()
+        prom = self.start_process(PrometheusServer(
+            workdir, fleet_prometheus_config(sim.port, sidecar.port))).wait_ready()
+        return Fleet(workdir, sim, sidecar, prom)
 
     def run(self, result=None):
         # Cleanups (which stop the processes) run inside super().run(); the

@@ -4,15 +4,13 @@ must rank the providers in the simulator's known order of quality."""
 
 import json
 import math
-import os
 import time
 import unittest
 
-from harness import (fleet_prometheus_config, SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
-                     http_get, http_post, log, parse_metrics, promtool_check_metrics, select,
-                     value_of)
+from harness import (FLEET_CONFIG, IntegrationTestCase, fleet_prometheus_config, http_get,
+                     http_post, log, parse_metrics, promtool_check_metrics, select, value_of)
 
-FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
+FLEET = FLEET_CONFIG  # imported by other tests
 TIERS = ("basic", "bronze", "silver", "gold", "platinum")
 
 READY_TIMEOUT = 180   # every provider ranked with confidence > 0
@@ -32,15 +30,8 @@ def by_provider(samples, name):
 
 class EndToEndTest(IntegrationTestCase):
     def test_prometheus_to_sidecar_ranks_fleet_in_truth_order(self):
-        workdir = self.tmpdir()
-        sim = self.start_process(Simulator(workdir, FLEET, seed=42)).wait_ready()
-        sidecar = self.start_process(Sidecar(workdir, {
-            "evaluation_interval": "2s",
-            "windows": {"step": "5s", "length": "10m"},
-            "confidence": {"min_samples": 4},
-        })).wait_ready()
-        prom = self.start_process(PrometheusServer(
-            workdir, prometheus_config(sim.port, sidecar.port))).wait_ready()
+        fleet = self.start_fleet(seed=42)
+        sim, sidecar, prom = fleet.processes()
 
         truth = sim.truth()
         order = truth["order"]

@@ -7,15 +7,11 @@ ask Prometheus for histogram_quantile(q, sum by (le) (increase(...[10m]))):
 both then cover every sample since the start, so they must agree up to the
 samples in flight (remote-write batches lag by about a second)."""
 
-import os
 import time
 import unittest
 
-from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
-                     log, select, value_of)
-from test_end_to_end import prometheus_config
+from harness import IntegrationTestCase, log, select, value_of
 
-FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
 RUN_SECONDS = 75
 PAIRS = (  # sidecar family, raw histogram family
     ("depin_provider_response_latency_seconds", "depin_provider_response_seconds"),
@@ -26,15 +22,8 @@ RELATIVE_TOLERANCE = 0.05
 
 class ReferenceQuantilesTest(IntegrationTestCase):
     def test_percentiles_match_prometheus_histogram_quantile(self):
-        workdir = self.tmpdir()
-        sim = self.start_process(Simulator(workdir, FLEET, seed=7)).wait_ready()
-        sidecar = self.start_process(Sidecar(workdir, {
-            "evaluation_interval": "2s",
-            "windows": {"step": "5s", "length": "10m"},
-            "confidence": {"min_samples": 4},
-        })).wait_ready()
-        prom = self.start_process(PrometheusServer(
-            workdir, prometheus_config(sim.port, sidecar.port))).wait_ready()
+        fleet = self.start_fleet(seed=7)
+        sim, sidecar, prom = fleet.processes()
         time.sleep(RUN_SECONDS)
 
         samples = sidecar.metrics()
