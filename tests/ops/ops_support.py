@@ -15,6 +15,8 @@ import socketserver
 import sys
 import threading
 
+import yaml
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
@@ -47,7 +49,6 @@ WARMING_UP = (
 
 
 def load_yaml(path):
-    import yaml
     with open(path) as f:
         return yaml.safe_load(f)
 
@@ -234,3 +235,55 @@ class AlertmanagerServer(Process):
 
     def alerts(self):
         return harness.get_json(self.url + "/api/v2/alerts")
+
+
+# ---------------------------------------------------------------------------
+# The shipped alertmanager/alertmanager.yml, pointed at local receivers
+
+PAGER_URL_PREFIX = "https://pager.example.com/v1/alertmanager/"
+SECRETS_DIR = "/etc/alertmanager/secrets/"
+TOKEN = "test-pager-token"
+
+
+def shorten_timers(route):
+    for key in ("group_wait", "group_interval"):
+        if key in route:
+            route[key] = "1s"
+    for child in route.get("routes", []) or []:
+        shorten_timers(child)
+
+
+def alertmanager_config_for_test(workdir, http_url, smtp_port):
+    with open(ALERTMANAGER_CONFIG) as f:
+        text = f.read()
+    secrets = os.path.join(workdir, "secrets") + "/"
+    os.makedirs(secrets, exist_ok=True)
+    text = text.replace(SECRETS_DIR, secrets)
+    text = text.replace(PAGER_URL_PREFIX, http_url + "/pager/")
+    with open(secrets + "slack_url", "w") as f:
+        f.write(http_url + "/slack\n")
+    with open(secrets + "pager_token", "w") as f:
+        f.write(TOKEN + "\n")
+    with open(secrets + "smtp_password", "w") as f:
+        f.write("not-used-without-AUTH\n")
+    config = yaml.safe_load(text)
+    config["global"]["smtp_smarthost"] = "127.0.0.1:%d" % smtp_port
+    config["global"]["smtp_require_tls"] = False
+    config["templates"] = [os.path.join(SOURCE_DIR, "alertmanager", "templates", "*.tmpl")]
+    config["route"]["group_wait"] = "1s"
+    config["route"]["group_interval"] = "1s"
+    shorten_timers(config["route"])
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def start_shipped_alertmanager(test, workdir):
+    """Starts the shipped Alertmanager config with its Slack/pager webhooks on
+    a local HTTPReceiver and its mail on a local SMTPReceiver; all three are
+    stopped at the end of `test`. Returns (alertmanager, http, smtp)."""
+    http = HTTPReceiver().start()
+    test.addCleanup(http.stop)
+    smtp = SMTPReceiver().start()
+    test.addCleanup(smtp.stop)
+    am = test.start_process(AlertmanagerServer(
+        workdir, alertmanager_config_for_test(workdir, http.url, smtp.port))).wait_ready()
+    return am, http, smtp

@@ -18,10 +18,8 @@ import urllib.parse
 
 import yaml
 
-from ops_support import (RULES_DIR, AlertmanagerServer, HTTPReceiver, SMTPReceiver, free_port,
-                         load_yaml)
+from ops_support import RULES_DIR, free_port, load_yaml, start_shipped_alertmanager
 from harness import IntegrationTestCase, PrometheusServer, Sidecar, Simulator, get_json, log
-from test_alertmanager import alertmanager_config_for_test
 from test_dashboards_live import SIDECAR_CONFIG, prometheus_config
 
 ALERT = "DepinProviderDown"
@@ -66,12 +64,7 @@ def accelerated_rules(path):
 class AlertEndToEndTest(IntegrationTestCase):
     def test_provider_down_fires_routes_and_resolves(self):
         workdir = self.tmpdir()
-        http = HTTPReceiver().start()
-        self.addCleanup(http.stop)
-        smtp = SMTPReceiver().start()
-        self.addCleanup(smtp.stop)
-        am = self.start_process(AlertmanagerServer(
-            workdir, alertmanager_config_for_test(workdir, http.url, smtp.port))).wait_ready()
+        am, http, smtp = start_shipped_alertmanager(self, workdir)
 
         fleet = os.path.join(workdir, "fleet.yml")
         with open(fleet, "w") as f:

@@ -12,51 +12,11 @@ shipped ones.
 """
 
 import datetime
-import os
 import time
 import unittest
 
-import yaml
-
-from ops_support import (ALERTMANAGER_CONFIG, SOURCE_DIR, AlertmanagerServer, HTTPReceiver,
-                         SMTPReceiver)
+from ops_support import TOKEN, start_shipped_alertmanager
 from harness import IntegrationTestCase, log
-
-PAGER_URL_PREFIX = "https://pager.example.com/v1/alertmanager/"
-SECRETS_DIR = "/etc/alertmanager/secrets/"
-TOKEN = "test-pager-token"
-
-
-def shorten_timers(route):
-    for key in ("group_wait", "group_interval"):
-        if key in route:
-            route[key] = "1s"
-    for child in route.get("routes", []) or []:
-        shorten_timers(child)
-
-
-def alertmanager_config_for_test(workdir, http_url, smtp_port):
-    with open(ALERTMANAGER_CONFIG) as f:
-        text = f.read()
-    secrets = os.path.join(workdir, "secrets") + "/"
-    os.makedirs(secrets, exist_ok=True)
-    text = text.replace(SECRETS_DIR, secrets)
-    text = text.replace(PAGER_URL_PREFIX, http_url + "/pager/")
-    with open(secrets + "slack_url", "w") as f:
-        f.write(http_url + "/slack\n")
-    with open(secrets + "pager_token", "w") as f:
-        f.write(TOKEN + "\n")
-    with open(secrets + "smtp_password", "w") as f:
-        f.write("not-used-without-AUTH\n")
-    config = yaml.safe_load(text)
-    config["global"]["smtp_smarthost"] = "127.0.0.1:%d" % smtp_port
-    config["global"]["smtp_require_tls"] = False
-    config["templates"] = [os.path.join(SOURCE_DIR, "alertmanager", "templates", "*.tmpl")]
-    config["route"]["group_wait"] = "1s"
-    config["route"]["group_interval"] = "1s"
-    shorten_timers(config["route"])
-    return yaml.safe_dump(config, sort_keys=False)
-
 
 def alert(name, severity, team, annotations=None, **labels):
     labels = dict(labels, alertname=name, severity=severity, team=team)
@@ -146,12 +106,7 @@ class AlertmanagerTest(IntegrationTestCase):
 
     def test_inhibition_routing_and_delivery(self):
         workdir = self.tmpdir()
-        http = HTTPReceiver().start()
-        self.addCleanup(http.stop)
-        smtp = SMTPReceiver().start()
-        self.addCleanup(smtp.stop)
-        am = self.start_process(AlertmanagerServer(
-            workdir, alertmanager_config_for_test(workdir, http.url, smtp.port))).wait_ready()
+        am, http, smtp = start_shipped_alertmanager(self, workdir)
 
         # --- phase 1: inhibition ---------------------------------------------
         am.post_alerts([a for a, _ in PHASE1])
