@@ -3,6 +3,7 @@
 #include <snappy.h>
 
 #include <array>
+#include <cstring>
 
 namespace depin::ingest {
 
@@ -53,6 +54,8 @@ std::string_view LabelProblemReason(LabelProblem p) {
       return "label_name_too_long";
     case LabelProblem::kLabelValueTooLong:
       return "label_value_too_long";
+    case LabelProblem::kInvalidUtf8:
+      return "invalid_utf8";
   }
   return "unknown";
 }
@@ -81,6 +84,49 @@ bool IsValidName(std::string_view name, uint8_t start, uint8_t rest) {
 }
 }  // namespace
 
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    // Label values are nearly always ASCII: skip eight such bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, sizeof word);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    // Lead byte: sequence length and the allowed range of the second byte
+    // (which excludes overlong forms, surrogates and > U+10FFFF).
+    int length;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end - p < length || p[1] < lo || p[1] > hi) return false;
+    for (int k = 2; k < length; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
 bool IsValidLabelName(std::string_view name) { return IsValidName(name, kStart, kStart | kDigit); }
 bool IsValidMetricName(std::string_view name) {
   return IsValidName(name, kStart | kColon, kStart | kDigit | kColon);
@@ -105,6 +151,8 @@ LabelProblem ValidateLabels(const google::protobuf::RepeatedPtrField<prometheus:
       if (!IsValidMetricName(label.value())) return LabelProblem::kInvalidMetricName;
     } else if (!IsValidLabelName(name)) {
       return LabelProblem::kInvalidLabelName;
+    } else if (!IsValidUtf8(label.value())) {
+      return LabelProblem::kInvalidUtf8;
     }
     if (label.value().empty()) return LabelProblem::kEmptyLabelValue;
     if (previous != nullptr) {

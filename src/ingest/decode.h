@@ -32,6 +32,7 @@ enum class LabelProblem : uint8_t {
   kTooManyLabels,
   kLabelNameTooLong,
   kLabelValueTooLong,
+  kInvalidUtf8,  // a label value that is not valid UTF-8 (Prometheus rejects those too)
 };
 
 // The reason label used in counters, e.g. "unsorted_labels".
@@ -44,12 +45,15 @@ struct LabelLimits {
 };
 
 // Checks one series' labels as Prometheus requires: a __name__, valid names,
-// sorted by name, no duplicates, within the limits. Empty values are allowed
-// by the data model only as "label absent", so they are rejected here.
+// sorted by name, no duplicates, within the limits, values valid UTF-8.
+// Empty values are allowed by the data model only as "label absent", so
+// they are rejected here.
 LabelProblem ValidateLabels(const google::protobuf::RepeatedPtrField<prometheus::Label>& labels,
                             const LabelLimits& limits);
 
 bool IsValidLabelName(std::string_view name);
+// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool IsValidUtf8(std::string_view text);
 bool IsValidMetricName(std::string_view name);
 
 }  // namespace depin::ingest

@@ -6,6 +6,7 @@
 
 #include "common/duration.h"
 #include "ingest/decode.h"
+#include "ingest/translate_v2.h"
 
 namespace depin::ingest {
 namespace {
@@ -44,7 +45,7 @@ std::string DescribeSeries(const prometheus::TimeSeries& ts) {
   std::string out = "{";
   for (const auto& l : ts.labels()) {
     if (out.size() > 1) out += ", ";
-    out += l.name() + "=\"" + l.value() + "\"";
+    out += l.name() + "=\"" + (IsValidUtf8(l.value()) ? l.value() : "<invalid UTF-8>") + "\"";
     if (out.size() > 200) {
       out.resize(200);
       out += "...";
@@ -116,6 +117,36 @@ Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
               .Help("Samples older than the newest of their series, within the out-of-order "
                     "tolerance, placed in their window slot.")
               .Register(registry)
+              .Add({})),
+      native_histograms_received_(
+          prometheus::BuildCounter()
+              .Name("depin_sidecar_native_histograms_received_total")
+              .Help("Native histogram samples in remote-write 2.0 requests.")
+              .Register(registry)
+              .Add({})),
+      native_histograms_converted_(
+          prometheus::BuildCounter()
+              .Name("depin_sidecar_native_histograms_converted_total")
+              .Help("Native histogram samples of a histogram signal, converted to classic "
+                    "_bucket/_sum/_count samples (docs/remote-write-2.md).")
+              .Register(registry)
+              .Add({})),
+      exemplars_received_(prometheus::BuildCounter()
+                              .Name("depin_sidecar_exemplars_received_total")
+                              .Help("Exemplars in remote-write 2.0 requests (not stored).")
+                              .Register(registry)
+                              .Add({})),
+      metadata_received_(prometheus::BuildCounter()
+                             .Name("depin_sidecar_metadata_received_total")
+                             .Help("Remote-write 2.0 series carrying metadata (not used).")
+                             .Register(registry)
+                             .Add({})),
+      created_timestamp_zeros_(
+          prometheus::BuildCounter()
+              .Name("depin_sidecar_created_timestamp_zeros_total")
+              .Help("Zero samples stored at a counter's created timestamp (remote-write 2.0), "
+                    "so that a restart between two samples counts as a reset.")
+              .Register(registry)
               .Add({})) {}
 
 void Ingester::CountRejected(std::string_view reason, int64_t samples) {
@@ -142,12 +173,15 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
                   "\": expected application/x-protobuf";
     return Finish(out);
   }
-  if (!proto.empty() && proto != "prometheus.WriteRequest") {
+  // No `proto` parameter means 1.0, as senders before the 2.0 spec send.
+  const bool v2 = proto == "io.prometheus.write.v2.Request";
+  if (!proto.empty() && proto != "prometheus.WriteRequest" && !v2) {
     out.http_status = 415;
-    out.message =
-        "unsupported remote-write message \"" + proto + "\": expected prometheus.WriteRequest";
+    out.message = "unsupported remote-write message \"" + proto +
+                  "\": expected prometheus.WriteRequest or io.prometheus.write.v2.Request";
     return Finish(out);
   }
+  out.remote_write_v2 = v2;
   if (!EqualsIgnoreCase(input.content_encoding, "snappy")) {
     out.http_status = 415;
     out.message = "unsupported Content-Encoding \"" + std::string(input.content_encoding) +
@@ -178,24 +212,45 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   }
   google::protobuf::Arena arena;
   auto* request = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
-  st = ParseWriteRequest(raw, request);
+  auto* v2_request = v2 ? google::protobuf::Arena::CreateMessage<v2::Request>(&arena) : nullptr;
+  st = v2 ? ParseWriteV2Request(raw, v2_request) : ParseWriteRequest(raw, request);
   if (!st.ok()) {
     out.http_status = 400;
     out.message = st.message();
     return Finish(out);
   }
-  if (request->timeseries_size() > limits_.max_series_per_request) {
+  const int sent_series = v2 ? v2_request->timeseries_size() : request->timeseries_size();
+  if (sent_series > limits_.max_series_per_request) {
     out.http_status = 413;
-    out.message = std::to_string(request->timeseries_size()) + " series exceed the limit of " +
+    out.message = std::to_string(sent_series) + " series exceed the limit of " +
                   std::to_string(limits_.max_series_per_request) + " per request";
     return Finish(out);
   }
+  if (!v2) return Finish(Ingest(*request, nullptr, now_ms, std::move(out)));
 
+  // 2.0: translated into the 1.0 form (native histograms into classic
+  // series) and ingested by the same path.
+  V2Translation translation;
+  st = TranslateV2Request(*v2_request, router_, request, &translation);
+  if (!st.ok()) {
+    out.http_status = 400;
+    out.message = st.message();
+    return Finish(out);
+  }
+  native_histograms_received_.Increment(static_cast<double>(translation.histograms));
+  native_histograms_converted_.Increment(static_cast<double>(translation.histograms_converted));
+  exemplars_received_.Increment(static_cast<double>(translation.exemplars));
+  metadata_received_.Increment(static_cast<double>(translation.metadata));
+  return Finish(Ingest(*request, &translation, now_ms, std::move(out)));
+}
+
+WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2Translation* v2,
+                              int64_t now_ms, WriteOutcome out) {
   const LabelLimits label_limits{limits_.max_labels_per_series, limits_.max_label_name_length,
                                  limits_.max_label_value_length};
   std::string first_problem;
   auto drop = [&](int idx, std::string_view reason, const std::string& detail, bool is_error) {
-    const auto& ts = request->timeseries(idx);
+    const auto& ts = request.timeseries(idx);
     ++out.series_dropped;
     CountDropped(reason);
     CountRejected(reason, ts.samples_size());
@@ -206,13 +261,27 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
 
   // Pass 1, no lock: validate and route.
   std::vector<Pending> pending;
-  pending.reserve(static_cast<size_t>(request->timeseries_size()));
+  pending.reserve(static_cast<size_t>(request.timeseries_size()));
   thread_local std::string keys;  // every pending series' key, capacity reused
   keys.clear();
   std::vector<route::LabelRef> refs;
   int errors = 0;
-  for (int i = 0; i < request->timeseries_size(); ++i) {
-    const auto& ts = request->timeseries(i);
+  if (v2 != nullptr) {
+    // Series the translation could not use (bad symbol references, ...).
+    for (const auto& d : v2->dropped) {
+      out.samples_received += d.samples;
+      ++out.series_dropped;
+      CountDropped(d.reason);
+      CountRejected(d.reason, d.samples);
+      if (!d.is_error) continue;
+      ++errors;
+      if (first_problem.empty()) {
+        first_problem = d.reason + ": " + d.detail + " in series " + d.series;
+      }
+    }
+  }
+  for (int i = 0; i < request.timeseries_size(); ++i) {
+    const auto& ts = request.timeseries(i);
     out.samples_received += ts.samples_size();
     // Cheap drop of series outside the contract, before validating labels.
     // A series without a name is malformed, not merely out of contract.
@@ -254,6 +323,9 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   std::array<int64_t, windows::kAppendResultCount> by_result{};
   const prometheus::TimeSeries* first_out_of_order = nullptr;
   int64_t first_out_of_order_ts = 0;
+  std::array<int64_t, 3> written_by_origin{};  // indexed by SeriesOrigin
+  int64_t created_zeros = 0;
+  const int64_t tolerance_ms = store_.out_of_order_tolerance_ms();
   {
     auto batch = store_.BeginBatch(now_ms);
     for (const Pending& p : pending) {
@@ -264,16 +336,47 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
         drop(p.series, "limit_exceeded", ref.status().message(), true);
         continue;
       }
-      const auto& ts = request->timeseries(p.series);
-      for (const auto& sample : ts.samples()) {
+      const auto& ts = request.timeseries(p.series);
+      // A counter's created timestamp (2.0) becomes a zero sample before the
+      // sample it belongs to, as Prometheus's created-timestamp zero
+      // ingestion does: the window then sees a restart between two samples
+      // as a reset even when the new value exceeds the old. Only within the
+      // out-of-order tolerance of the sample, so an old counter's whole
+      // value never lands in one slot; a zero the store already has is
+      // refused there as a duplicate.
+      const std::vector<int64_t>* starts =
+          v2 != nullptr && !v2->start_ms[static_cast<size_t>(p.series)].empty() &&
+                  (p.route.role != route::Role::kValue ||
+                   DefaultKind(p.route.signal) == SignalKind::kCounter)
+              ? &v2->start_ms[static_cast<size_t>(p.series)]
+              : nullptr;
+      int64_t last_zero_ms = 0;
+      int64_t stored = 0;
+      for (int k = 0; k < ts.samples_size(); ++k) {
+        const auto& sample = ts.samples(k);
+        const int64_t start_ms = starts != nullptr ? (*starts)[static_cast<size_t>(k)] : 0;
+        if (start_ms != 0 && start_ms != last_zero_ms && start_ms < sample.timestamp() &&
+            sample.timestamp() - start_ms <= tolerance_ms) {
+          last_zero_ms = start_ms;
+          if (windows::IsStored(batch.Append(ref.value(), start_ms, 0.0))) ++created_zeros;
+        }
         auto r = batch.Append(ref.value(), sample.timestamp(), sample.value());
         ++by_result[static_cast<size_t>(r)];
+        stored += windows::IsStored(r) ? 1 : 0;
         if (r == windows::AppendResult::kOutOfOrder && first_out_of_order == nullptr) {
           first_out_of_order = &ts;
           first_out_of_order_ts = sample.timestamp();
         }
       }
+      if (v2 != nullptr) {
+        written_by_origin[static_cast<size_t>(v2->origin[static_cast<size_t>(p.series)])] += stored;
+      }
     }
+  }
+  if (v2 != nullptr) {
+    out.samples_written = written_by_origin[static_cast<size_t>(SeriesOrigin::kFloat)];
+    out.histograms_written = written_by_origin[static_cast<size_t>(SeriesOrigin::kHistogramCount)];
+    created_timestamp_zeros_.Increment(static_cast<double>(created_zeros));
   }
   for (size_t r = 0; r < by_result.size(); ++r) {
     auto result = static_cast<windows::AppendResult>(r);
@@ -287,9 +390,11 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   if (late > 0) out_of_order_accepted_.Increment(static_cast<double>(late));
   received_.Increment(static_cast<double>(out.samples_received));
   if (errors > 0) {
+    // 2.0: counted after translation (a native histogram is several series).
+    const size_t series =
+        static_cast<size_t>(request.timeseries_size()) + (v2 != nullptr ? v2->dropped.size() : 0);
     out.http_status = 400;
-    out.message = "dropped " + std::to_string(errors) + " of " +
-                  std::to_string(request->timeseries_size()) +
+    out.message = "dropped " + std::to_string(errors) + " of " + std::to_string(series) +
                   " series (others stored); first: " + first_problem;
   } else if (first_out_of_order != nullptr) {
     // As Prometheus's receiver: 400 (a retry cannot succeed), but only for
@@ -304,7 +409,7 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
                   DescribeSeries(*first_out_of_order) + " at timestamp " +
                   std::to_string(first_out_of_order_ts);
   }
-  return Finish(out);
+  return out;
 }
 
 }  // namespace depin::ingest

@@ -1,4 +1,5 @@
-// Ingest: answers one remote-write 1.0 request (DESIGN §5) without HTTP.
+// Ingest: answers one remote-write 1.0 or 2.0 request (DESIGN §5) without
+// HTTP; the Content-Type's `proto` parameter says which (docs/remote-write-2.md).
 // Decodes within the limits, validates and routes each series, and appends
 // the good ones to the windows; bad series are dropped and counted, never
 // the good ones beside them.
@@ -15,6 +16,7 @@
 
 #include "config/config.h"
 #include "ingest/limiter.h"
+#include "remote.pb.h"
 #include "route/router.h"
 #include "windows/window_store.h"
 
@@ -33,7 +35,18 @@ struct WriteOutcome {
   int64_t samples_received = 0;
   int64_t samples_stored = 0;
   int64_t series_dropped = 0;
+  // Remote-write 2.0 only (remote_write_v2): the values of the
+  // X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written
+  // headers, sent with 2xx and 4xx answers alike. Samples are the float
+  // samples stored; histograms the native histograms converted and stored;
+  // exemplars are never stored.
+  bool remote_write_v2 = false;
+  int64_t samples_written = 0;
+  int64_t histograms_written = 0;
+  int64_t exemplars_written = 0;
 };
+
+struct V2Translation;
 
 class Ingester {
  public:
@@ -53,6 +66,10 @@ class Ingester {
 
  private:
   WriteOutcome Finish(WriteOutcome outcome);
+  // Validates, routes and appends the series of a decoded request; `v2` is
+  // set when it was translated from a remote-write 2.0 request.
+  WriteOutcome Ingest(const prometheus::WriteRequest& request, const V2Translation* v2,
+                      int64_t now_ms, WriteOutcome out);
   void CountRejected(std::string_view reason, int64_t samples);
   void CountDropped(std::string_view reason);
 
@@ -65,6 +82,12 @@ class Ingester {
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Counter& out_of_order_accepted_;
+  // Remote-write 2.0 content that is counted, converted or ignored.
+  prometheus::Counter& native_histograms_received_;
+  prometheus::Counter& native_histograms_converted_;
+  prometheus::Counter& exemplars_received_;
+  prometheus::Counter& metadata_received_;
+  prometheus::Counter& created_timestamp_zeros_;
 };
 
 }  // namespace depin::ingest

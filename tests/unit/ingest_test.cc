@@ -160,9 +160,19 @@ TEST_F(IngesterTest, AnswersPerTheSpec) {
   std::string good = Compress(req);
   EXPECT_EQ(Write(good, "text/plain").http_status, 415);
   EXPECT_EQ(Write(good, "application/x-protobuf", "gzip").http_status, 415);
-  EXPECT_EQ(Write(good, "application/x-protobuf;proto=io.prometheus.write.v2.Request").http_status,
-            415);
-  EXPECT_EQ(Write(good, "application/x-protobuf;proto=prometheus.WriteRequest").http_status, 204);
+  // A 1.0 body announced as 2.0 parses as an empty 2.0 request (its fields
+  // are reserved there): nothing written, and the counts say so.
+  auto as_v2 = Write(good, "application/x-protobuf;proto=io.prometheus.write.v2.Request");
+  EXPECT_EQ(as_v2.http_status, 204);
+  EXPECT_TRUE(as_v2.remote_write_v2);
+  EXPECT_EQ(as_v2.samples_written, 0);
+  auto unknown = Write(good, "application/x-protobuf;proto=io.prometheus.write.v3.Request");
+  EXPECT_EQ(unknown.http_status, 415);
+  EXPECT_NE(unknown.message.find("io.prometheus.write.v3.Request"), std::string::npos);
+  EXPECT_NE(unknown.message.find("expected prometheus.WriteRequest or"), std::string::npos);
+  auto v1 = Write(good, "application/x-protobuf;proto=prometheus.WriteRequest");
+  EXPECT_EQ(v1.http_status, 204);
+  EXPECT_FALSE(v1.remote_write_v2);
   EXPECT_EQ(Write("not snappy at all").http_status, 400);
   std::string garbage = "\xff\xff\xff\xff\xff\xff\xff\xff";
   std::string compressed;
@@ -171,6 +181,36 @@ TEST_F(IngesterTest, AnswersPerTheSpec) {
   EXPECT_EQ(out.http_status, 400);
   EXPECT_NE(out.message.find("protobuf"), std::string::npos);
   EXPECT_EQ(Write(std::string(config_.limits.max_body_bytes + 1, 'x')).http_status, 413);
+}
+
+TEST(Decode, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii, long enough for the word-at-a-time path"));
+  EXPECT_TRUE(IsValidUtf8("z\xc3\xbcrich \xe2\x82\xac \xf0\x9f\x98\x80"));  // ü € 😀
+  EXPECT_FALSE(IsValidUtf8("bad \xff byte"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\x80"));          // overlong NUL
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("12345678\xe2\x82"));  // truncated after an ASCII run
+  EXPECT_FALSE(IsValidUtf8("\xe2\x28\xa1"));      // bad continuation
+  LabelLimits lim;
+  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "p\xff"}}).labels(), lim),
+            LabelProblem::kInvalidUtf8);
+  EXPECT_EQ(LabelProblemReason(LabelProblem::kInvalidUtf8), "invalid_utf8");
+}
+
+TEST_F(IngesterTest, InvalidUtf8ValueDropsOnlyItsSeries) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "bad\xc3"}}, {{now_, 1}});
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "good"}}, {{now_, 1}});
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 400);
+  EXPECT_EQ(out.samples_stored, 1);
+  EXPECT_NE(out.message.find("invalid_utf8"), std::string::npos) << out.message;
+  // The message itself stays valid UTF-8 (it goes to logs and clients).
+  EXPECT_TRUE(IsValidUtf8(out.message)) << out.message;
+  EXPECT_EQ(Counter("depin_sidecar_series_dropped_total", "invalid_utf8"), 1);
 }
 
 TEST_F(IngesterTest, RejectsSamplesTooFarInTheFuture) {
