@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "api/router.h"
@@ -20,6 +22,8 @@
 #include "ingest/ingester.h"
 #include "query/handler.h"
 #include "read/remote_read.h"
+#include "report/handler.h"
+#include "report/scheduler.h"
 #include "route/router.h"
 #include "server/http_server.h"
 #include "server/web_security.h"
@@ -211,6 +215,26 @@ int main(int argc, char** argv) {
       depin::NowMs);
   server.Mount(std::string(depin::query::HistoryHandler::kPath),
                [&history](const depin::PlainRequest& req) { return history.Handle(req); });
+  // Reports (docs/reports.md): on demand, mounted before the API whose
+  // pattern also matches /api/v1/reports; written on a schedule when enabled.
+  const depin::report::ReportSources report_sources{
+      [&evaluator] { return evaluator.Latest(); },
+      [&evaluator] { return evaluator.AuditRecords(""); }, &derived};
+  depin::report::ReportHandler report_handler(report_sources, config->reports.period_ms,
+                                              config->reports.max_period_ms);
+  server.Mount("/api/v1/reports", [&report_handler](const depin::PlainRequest& req) {
+    return report_handler.Handle(req);
+  });
+  std::unique_ptr<depin::report::ReportScheduler> report_scheduler;
+  if (config->reports.enabled) {
+    const std::string dir = config->reports.directory.empty()
+                                ? (std::filesystem::path(flags->storage_path) / "reports").string()
+                                : config->reports.directory;
+    report_scheduler = std::make_unique<depin::report::ReportScheduler>(
+        depin::report::ScheduleOptions{config->reports.interval_ms, config->reports.period_ms, dir,
+                                       config->reports.keep},
+        report_sources, *registry, log);
+  }
   depin::api::ApiRouter api(
       {[&evaluator] { return evaluator.Latest(); },
        [&evaluator](std::string_view provider) { return evaluator.AuditRecords(provider); }},
@@ -230,6 +254,7 @@ int main(int argc, char** argv) {
   });
   evaluator.Start();
   event_pump.Start();
+  if (report_scheduler) report_scheduler->Start();
   checkpointer.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
@@ -244,6 +269,7 @@ int main(int argc, char** argv) {
   events.Shutdown();  // ends the open event streams
   server.Stop();
   http.join();
+  if (report_scheduler) report_scheduler->Stop();
   event_pump.Stop();
   evaluator.Stop();
   checkpointer.Stop();  // the last evaluation is in the file

@@ -176,6 +176,28 @@ Status ApplyForecast(const YAML::Node& node, ForecastConfig* f) {
   return r.CheckUnknown();
 }
 
+Status ApplyReports(const YAML::Node& node, ReportsConfig* rc) {
+  MapReader r(node, "reports");
+  DEPIN_RETURN_IF_ERROR(r.CheckMap());
+  DEPIN_RETURN_IF_ERROR(yaml::ReadBool(r, "enabled", &rc->enabled));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "interval", &rc->interval_ms));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "period", &rc->period_ms));
+  DEPIN_RETURN_IF_ERROR(ReadString(r, "directory", &rc->directory));
+  DEPIN_RETURN_IF_ERROR(ReadNumber(r, "keep", &rc->keep));
+  DEPIN_RETURN_IF_ERROR(ReadDuration(r, "max_period", &rc->max_period_ms));
+  DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  if (rc->interval_ms < 1000)
+    return Status::InvalidArgument("reports.interval: must be at least 1s");
+  if (rc->keep < 1) return Status::InvalidArgument("reports.keep: must be at least 1");
+  if (rc->max_period_ms <= 0)
+    return Status::InvalidArgument("reports.max_period: must be positive");
+  if (rc->period_ms <= 0 || rc->period_ms > rc->max_period_ms) {
+    return Status::InvalidArgument(
+        "reports.period: must be positive and at most reports.max_period");
+  }
+  return Status::Ok();
+}
+
 Status Apply(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   MapReader top(root, "");
@@ -253,6 +275,7 @@ Status Apply(const YAML::Node& root, Config* c) {
     }
   }
   if (auto n = top.Get("forecast")) DEPIN_RETURN_IF_ERROR(ApplyForecast(n, &c->forecast));
+  if (auto n = top.Get("reports")) DEPIN_RETURN_IF_ERROR(ApplyReports(n, &c->reports));
   if (auto n = top.Get("penalties")) {
     MapReader r(n, "penalties");
     DEPIN_RETURN_IF_ERROR(r.CheckMap());

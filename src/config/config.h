@@ -129,6 +129,18 @@ struct NetworkConfig {
   double correlated_failure_ratio = 0.5;
 };
 
+// Scheduled reports (docs/reports.md): every `interval` the report over the
+// last `period` is written to `directory` as HTML and CSV; the newest `keep`
+// of each are kept. `max_period` also bounds GET /api/v1/reports?period=.
+struct ReportsConfig {
+  bool enabled = false;
+  int64_t interval_ms = 86'400'000;
+  int64_t period_ms = 86'400'000;
+  std::string directory;  // empty: <--storage.path>/reports
+  int64_t keep = 30;
+  int64_t max_period_ms = 604'800'000;  // 7d
+};
+
 struct LimitsConfig {
   int64_t max_body_bytes = 16 << 20;
   int64_t max_decompressed_bytes = 64 << 20;
@@ -155,6 +167,7 @@ struct Config {
   StatisticsConfig statistics;
   SloConfig slo;
   NetworkConfig network;
+  ReportsConfig reports;
   ForecastConfig forecast;
   PenaltyConfig penalties;
   LimitsConfig limits;
