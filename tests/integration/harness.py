@@ -398,7 +398,7 @@ def fleet_prometheus_config(sim_port, sidecar_port, scrape_interval="2s", scrape
 class PrometheusServer(Process):
     """A real Prometheus with its config and TSDB in a temporary directory."""
 
-    def __init__(self, workdir, config, port=None, name="prometheus"):
+    def __init__(self, workdir, config, port=None, name="prometheus", extra_args=()):
         self.port = port or free_port()
         self.data_dir = os.path.join(workdir, name + "-data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -409,7 +409,7 @@ class PrometheusServer(Process):
                                 "--config.file=" + self.config_path,
                                 "--storage.tsdb.path=" + self.data_dir,
                                 "--web.listen-address=127.0.0.1:%d" % self.port,
-                                "--log.level=warn"], workdir)
+                                "--log.level=warn"] + list(extra_args), workdir)
 
     @property
     def url(self):

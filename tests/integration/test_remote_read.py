@@ -13,8 +13,8 @@ import unittest
 
 import snappy
 
-from harness import (fleet_prometheus_config, SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
-                     http_request, log, select)
+from harness import (SOURCE_DIR, IntegrationTestCase, PrometheusServer, Sidecar, Simulator,
+                     fleet_prometheus_config, get_json, http_request, log, select)
 
 FLEET = os.path.join(SOURCE_DIR, "config", "simulator", "ranking.yml")
 SERIES = "depin_provider_reputation_score"
@@ -363,6 +363,62 @@ class RemoteReadTest(IntegrationTestCase):
         counts = prom.instant_query("count_over_time(%s[10m])" % SERIES, time=t_end / 1000.0)
         self.assertEqual(
             {r["metric"].get("provider"): int(float(r["value"][1])) for r in counts}, want)
+
+    def test_history_older_than_prometheus_own_data(self):
+        """The production set-up: Prometheus keeps a short retention, scrapes
+        the sidecar, and remote-reads with read_recent: false, so it asks the
+        sidecar only for times before its own oldest sample. A Prometheus
+        started after the sidecar has derived history answers PromQL at
+        times it never stored, from the sidecar alone."""
+        workdir = self.tmpdir()
+        data = os.path.join(workdir, "sidecar-data")
+        sim = self.start_process(Simulator(workdir, FLEET, seed=42)).wait_ready()
+        sidecar = self.start_process(Sidecar(
+            workdir, SIDECAR_CONFIG, extra_args=["--storage.path=" + data])).wait_ready()
+        feeder = self.start_process(PrometheusServer(
+            workdir, fleet_prometheus_config(sim.port, sidecar.port), name="feeder")).wait_ready()
+        providers = sorted(p["id"] for p in sim.truth()["providers"])
+        start = time.monotonic()
+        while sorted({l.get("provider") for l, _ in select(sidecar.metrics(), SERIES)}) \
+                != providers:
+            self.assertLess(time.monotonic() - start, READY_TIMEOUT, "providers never scored")
+            time.sleep(2)
+        time.sleep(10)
+        t_old = time.time() - 4  # derived history the sidecar holds
+
+        # The archive Prometheus starts now: nothing it stores is older than this.
+        time.sleep(2)
+        archive = self.start_process(PrometheusServer(workdir, {
+            "global": {"scrape_interval": "2s", "scrape_timeout": "1s"},
+            "scrape_configs": [{"job_name": "depin-sidecar", "static_configs": [
+                {"targets": ["127.0.0.1:%d" % sidecar.port]}]}],
+            "remote_read": [{"url": sidecar.url + "/api/v1/read", "read_recent": False,
+                             "remote_timeout": "10s"}],
+        }, name="archive", extra_args=["--storage.tsdb.retention.time=2h"])).wait_ready()
+        start = time.monotonic()
+        while not archive.instant_query('%s{job="depin-sidecar"}' % SERIES):
+            self.assertLess(time.monotonic() - start, 60, "archive never scraped the sidecar")
+            time.sleep(1)
+        head = get_json(archive.url + "/api/v1/status/tsdb")["data"]["headStats"]
+        self.assertGreater(head["minTime"] / 1000.0, t_old, head)  # it never stored t_old
+
+        # PromQL at t_old: served by remote-read from the sidecar only.
+        got = {r["metric"]["provider"]: float(r["value"][1])
+               for r in archive.instant_query(SERIES, time=t_old)}
+        self.assertEqual(sorted(got), providers)
+        t_ms = int(t_old * 1000)
+        status, _, body = remote_read(sidecar, (t_ms - 300000, t_ms, [(0, "__name__", SERIES)]),
+                                      accept_streamed=False)
+        self.assertEqual(status, 200, body)
+        want = {dict(l)["provider"]: pts[-1][1]
+                for l, pts in decode_read_response(snappy.uncompress(body))[0].items()}
+        self.assertEqual(got, want)
+        # A range across the boundary joins remote (before) and local (after).
+        older = archive.instant_query("count_over_time(%s[10m])" % SERIES, time=t_old)
+        self.assertTrue(all(int(float(r["value"][1])) >= 4 for r in older), older)
+        log("archive Prometheus (head from %.1f s after t_old) answered %d providers at t_old "
+            "from the sidecar" % (head["minTime"] / 1000.0 - t_old, len(got)))
+        feeder.stop()
 
 
 if __name__ == "__main__":
