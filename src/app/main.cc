@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
+#include "forward/forwarder.h"
 #include "ingest/ingester.h"
 #include "query/handler.h"
 #include "read/remote_read.h"
@@ -155,6 +156,14 @@ int main(int argc, char** argv) {
              {{"path", flags->storage_path}});
   }
   evaluator.SetDerivedStore(&derived);
+  // Onward remote-write of the derived series (docs/forwarding.md).
+  auto forwarder = depin::forward::Forwarder::Create(config->remote_write, flags->storage_path,
+                                                     "depin-sidecar/" DEPIN_VERSION, *registry, log);
+  if (!forwarder.ok()) {
+    log.Error("cannot start remote write", {{"err", forwarder.status().message()}});
+    return 1;
+  }
+  evaluator.AddListener(forwarder->get());
   depin::server::HttpServer server(
       {address.value(), config->limits.max_body_bytes, DEPIN_VERSION, flags->enable_lifecycle},
       security.value(), ingester, cache, *registry, log);
@@ -252,6 +261,7 @@ int main(int argc, char** argv) {
     return depin::server::HttpServer::HeaderedResponse{out.status, std::move(out.headers),
                                                        std::move(out.body)};
   });
+  forwarder.value()->Start();
   evaluator.Start();
   event_pump.Start();
   if (report_scheduler) report_scheduler->Start();
@@ -272,6 +282,7 @@ int main(int argc, char** argv) {
   if (report_scheduler) report_scheduler->Stop();
   event_pump.Stop();
   evaluator.Stop();
+  forwarder.value()->Stop();  // unsent batches stay in the disk buffer
   checkpointer.Stop();  // the last evaluation is in the file
   log.Info("stopped");
   return 0;

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -198,6 +199,156 @@ Status ApplyReports(const YAML::Node& node, ReportsConfig* rc) {
   return Status::Ok();
 }
 
+// A byte size: a plain number, or with a KB/MB/GB/TB suffix (base 1024).
+Status ReadByteSize(MapReader& r, std::string_view key, int64_t* out) {
+  std::string text;
+  DEPIN_RETURN_IF_ERROR(ReadString(r, key, &text));
+  if (text.empty()) return Status::Ok();
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string unit = text.substr(digits);
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "KB") shift = 10;
+  if (unit == "MB") shift = 20;
+  if (unit == "GB") shift = 30;
+  if (unit == "TB") shift = 40;
+  if (digits == 0 || digits > 12 || shift < 0) {
+    return Status::InvalidArgument(r.Path(key) + ": expected a size such as 512MB or 1GB");
+  }
+  *out = std::stoll(text.substr(0, digits)) << shift;
+  return Status::Ok();
+}
+
+// remote_write: a list of targets; a list given in a file replaces the
+// default (empty) one. Names default to a hash of the URL, as Prometheus's.
+Status ApplyRemoteWrite(const YAML::Node& node, std::vector<RemoteWriteConfig>* out) {
+  if (!node.IsSequence()) return Status::InvalidArgument("remote_write: expected a list");
+  out->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    RemoteWriteConfig t;
+    MapReader r(node[i], "remote_write[" + std::to_string(i) + "]");
+    DEPIN_RETURN_IF_ERROR(r.CheckMap());
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "url", &t.url));
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "name", &t.name));
+    DEPIN_RETURN_IF_ERROR(ReadDuration(r, "remote_timeout", &t.remote_timeout_ms));
+    int auth_kinds = 0;
+    if (auto a = r.Get("basic_auth")) {
+      ++auth_kinds;
+      MapReader b(a, r.Path("basic_auth"));
+      DEPIN_RETURN_IF_ERROR(b.CheckMap());
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "username", &t.basic_auth_username));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "password", &t.basic_auth_password));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "password_file", &t.basic_auth_password_file));
+      DEPIN_RETURN_IF_ERROR(b.CheckUnknown());
+      if (!t.basic_auth_password.empty() && !t.basic_auth_password_file.empty()) {
+        return Status::InvalidArgument(b.Path("password") +
+                                       ": password and password_file are exclusive");
+      }
+    }
+    if (auto a = r.Get("authorization")) {
+      ++auth_kinds;
+      MapReader b(a, r.Path("authorization"));
+      DEPIN_RETURN_IF_ERROR(b.CheckMap());
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "type", &t.authorization_type));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "credentials", &t.authorization_credentials));
+      DEPIN_RETURN_IF_ERROR(
+          ReadString(b, "credentials_file", &t.authorization_credentials_file));
+      DEPIN_RETURN_IF_ERROR(b.CheckUnknown());
+      if (!t.authorization_credentials.empty() && !t.authorization_credentials_file.empty()) {
+        return Status::InvalidArgument(b.Path("credentials") +
+                                       ": credentials and credentials_file are exclusive");
+      }
+    }
+    std::string token, token_file;
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "bearer_token", &token));
+    DEPIN_RETURN_IF_ERROR(ReadString(r, "bearer_token_file", &token_file));
+    if (!token.empty() || !token_file.empty()) {
+      ++auth_kinds;
+      if (!token.empty() && !token_file.empty()) {
+        return Status::InvalidArgument(r.Path("bearer_token") +
+                                       ": bearer_token and bearer_token_file are exclusive");
+      }
+      t.authorization_credentials = token;
+      t.authorization_credentials_file = token_file;
+    }
+    if (auth_kinds > 1) {
+      return Status::InvalidArgument(
+          r.Path("basic_auth") + ": at most one of basic_auth, authorization, bearer_token");
+    }
+    if (auto n = r.Get("tls_config")) {
+      MapReader b(n, r.Path("tls_config"));
+      DEPIN_RETURN_IF_ERROR(b.CheckMap());
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "ca_file", &t.tls_ca_file));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "cert_file", &t.tls_cert_file));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "key_file", &t.tls_key_file));
+      DEPIN_RETURN_IF_ERROR(ReadString(b, "server_name", &t.tls_server_name));
+      DEPIN_RETURN_IF_ERROR(yaml::ReadBool(b, "insecure_skip_verify", &t.tls_insecure_skip_verify));
+      DEPIN_RETURN_IF_ERROR(b.CheckUnknown());
+      if (t.tls_cert_file.empty() != t.tls_key_file.empty()) {
+        return Status::InvalidArgument(b.Path("cert_file") +
+                                       ": cert_file and key_file go together");
+      }
+    }
+    if (auto n = r.Get("queue_config")) {
+      MapReader b(n, r.Path("queue_config"));
+      DEPIN_RETURN_IF_ERROR(b.CheckMap());
+      DEPIN_RETURN_IF_ERROR(ReadNumber(b, "capacity", &t.queue_capacity));
+      DEPIN_RETURN_IF_ERROR(ReadNumber(b, "max_samples_per_send", &t.max_samples_per_send));
+      DEPIN_RETURN_IF_ERROR(ReadDuration(b, "batch_send_deadline", &t.batch_send_deadline_ms));
+      DEPIN_RETURN_IF_ERROR(ReadDuration(b, "min_backoff", &t.min_backoff_ms));
+      DEPIN_RETURN_IF_ERROR(ReadDuration(b, "max_backoff", &t.max_backoff_ms));
+      DEPIN_RETURN_IF_ERROR(yaml::ReadBool(b, "retry_on_http_429", &t.retry_on_http_429));
+      DEPIN_RETURN_IF_ERROR(b.CheckUnknown());
+    }
+    if (auto n = r.Get("disk_buffer")) {
+      MapReader b(n, r.Path("disk_buffer"));
+      DEPIN_RETURN_IF_ERROR(b.CheckMap());
+      DEPIN_RETURN_IF_ERROR(ReadByteSize(b, "max_size", &t.disk_buffer_max_bytes));
+      DEPIN_RETURN_IF_ERROR(b.CheckUnknown());
+    }
+    DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+    if (t.url.rfind("http://", 0) != 0 && t.url.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument(r.Path("url") + ": must be an http:// or https:// URL");
+    }
+    if (t.name.empty()) {
+      uint32_t h = 2166136261u;  // FNV-1a: stable across restarts (the disk buffer's directory)
+      for (unsigned char ch : t.url) h = (h ^ ch) * 16777619u;
+      char hex[9];
+      std::snprintf(hex, sizeof hex, "%08x", h);
+      t.name = hex;
+    }
+    constexpr std::string_view kNameChars =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+    if (t.name == "." || t.name == ".." ||
+        t.name.find_first_not_of(kNameChars) != std::string::npos) {
+      return Status::InvalidArgument(r.Path("name") + ": only letters, digits, '_', '.', '-'");
+    }
+    for (const auto& other : *out) {
+      if (other.name == t.name) {
+        return Status::InvalidArgument(r.Path("name") + ": \"" + t.name + "\" is used twice");
+      }
+    }
+    if (t.remote_timeout_ms <= 0 || t.batch_send_deadline_ms <= 0 || t.min_backoff_ms <= 0 ||
+        t.max_backoff_ms < t.min_backoff_ms) {
+      return Status::InvalidArgument(
+          r.Path("queue_config") +
+          ": remote_timeout, batch_send_deadline and min_backoff must be positive, "
+          "max_backoff at least min_backoff");
+    }
+    if (t.max_samples_per_send < 1 || t.queue_capacity < t.max_samples_per_send) {
+      return Status::InvalidArgument(
+          r.Path("queue_config") +
+          ": max_samples_per_send must be >= 1 and capacity at least max_samples_per_send");
+    }
+    if (t.disk_buffer_max_bytes < 0) {
+      return Status::InvalidArgument(r.Path("disk_buffer") + ": max_size must be >= 0");
+    }
+    out->push_back(std::move(t));
+  }
+  return Status::Ok();
+}
+
 Status Apply(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   MapReader top(root, "");
@@ -309,6 +460,9 @@ Status Apply(const YAML::Node& root, Config* c) {
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_series_per_provider", &l.max_series_per_provider));
     DEPIN_RETURN_IF_ERROR(ReadNumber(r, "max_concurrent_writes", &l.max_concurrent_writes));
     DEPIN_RETURN_IF_ERROR(r.CheckUnknown());
+  }
+  if (auto n = top.Get("remote_write")) {
+    DEPIN_RETURN_IF_ERROR(ApplyRemoteWrite(n, &c->remote_write));
   }
   return top.CheckUnknown();
 }

@@ -155,6 +155,32 @@ struct LimitsConfig {
   int64_t max_concurrent_writes = 0;
 };
 
+// One remote-write target for the derived series (docs/forwarding.md). Secrets
+// given as files are read when the forwarder starts.
+struct RemoteWriteConfig {
+  std::string url;   // http(s)://host[:port]/path
+  std::string name;  // unique; names the metrics' remote_name and the disk buffer directory
+  int64_t remote_timeout_ms = 30'000;
+  std::string basic_auth_username;
+  std::string basic_auth_password;
+  std::string basic_auth_password_file;
+  std::string authorization_type = "Bearer";  // authorization, or bearer_token(_file)
+  std::string authorization_credentials;
+  std::string authorization_credentials_file;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  bool tls_insecure_skip_verify = false;
+  int64_t queue_capacity = 10'000;  // samples held in memory before spilling to disk
+  int64_t max_samples_per_send = 2'000;
+  int64_t batch_send_deadline_ms = 5'000;
+  int64_t min_backoff_ms = 30;
+  int64_t max_backoff_ms = 5'000;
+  bool retry_on_http_429 = true;
+  int64_t disk_buffer_max_bytes = 512LL << 20;  // 0: no disk buffer
+};
+
 struct Config {
   int64_t evaluation_interval_ms = 15'000;
   ProviderConfig provider;
@@ -171,6 +197,7 @@ struct Config {
   ForecastConfig forecast;
   PenaltyConfig penalties;
   LimitsConfig limits;
+  std::vector<RemoteWriteConfig> remote_write;  // forwarding targets; none by default
 };
 
 // The YAML text of the built-in defaults (config/default.yml).

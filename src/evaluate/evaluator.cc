@@ -68,6 +68,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
       log_.Debug("derived samples rejected by the store",
                  {{"rejected", std::to_string(sink.rejected())}});
   }
+  for (EvaluationListener* listener : listeners_) listener->OnEvaluation(board, now_ms);
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
   const int scored = board.scored;
@@ -121,6 +122,11 @@ std::vector<analytics::AuditRecord> Evaluator::AuditRecords(std::string_view pro
 void Evaluator::SetDerivedStore(store::Store* derived) {
   std::lock_guard<std::mutex> lock(eval_mu_);
   derived_ = derived;
+}
+
+void Evaluator::AddListener(EvaluationListener* listener) {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  listeners_.push_back(listener);
 }
 
 void Evaluator::UpdateConfig(const Config& config) {

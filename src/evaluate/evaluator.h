@@ -30,6 +30,14 @@ struct Evaluation {
   int64_t at_ms = 0;
 };
 
+// Receives every evaluation's scoreboard on the evaluation thread, after the
+// derived store got it (src/forward sends the derived series onward).
+class EvaluationListener {
+ public:
+  virtual ~EvaluationListener() = default;
+  virtual void OnEvaluation(const analytics::Scoreboard& board, int64_t t_ms) = 0;
+};
+
 class Evaluator {
  public:
   // `store`, `cache` and `log` must outlive the Evaluator.
@@ -50,6 +58,10 @@ class Evaluator {
   // (stamped with the evaluation time) and applies its retention; null
   // disables it. `derived` must outlive the Evaluator.
   void SetDerivedStore(store::Store* derived);
+
+  // From the next evaluation on, also hands each scoreboard to `listener`,
+  // which must outlive the Evaluator (or its Stop()).
+  void AddListener(EvaluationListener* listener);
 
   // Applies new weights and thresholds from the next evaluation on.
   void UpdateConfig(const Config& config);
@@ -73,6 +85,8 @@ class Evaluator {
   exposition::MetricsCache& cache_;
   Logger& log_;
   store::Store* derived_ = nullptr;  // guarded by eval_mu_
+  // Guarded by eval_mu_.
+  std::vector<EvaluationListener*> listeners_;
 
   prometheus::Counter& evaluations_;
   prometheus::Gauge& duration_;

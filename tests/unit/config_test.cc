@@ -86,6 +86,66 @@ TEST(Config, OutOfOrderToleranceAndConcurrentWrites) {
   EXPECT_FALSE(ParseConfig("limits: {max_concurrent_writes: -1}").ok());
 }
 
+TEST(Config, RemoteWriteTargets) {
+  EXPECT_TRUE(DefaultConfig().remote_write.empty());
+  auto c = ParseConfig(R"(
+remote_write:
+  - url: https://vm.example:8428/api/v1/write
+    name: longterm
+    remote_timeout: 10s
+    basic_auth: {username: depin, password_file: /etc/pw}
+    tls_config: {ca_file: /etc/ca.pem, server_name: vm, insecure_skip_verify: true}
+    queue_config: {capacity: 5000, max_samples_per_send: 500, batch_send_deadline: 1s,
+                   min_backoff: 100ms, max_backoff: 10s, retry_on_http_429: false}
+    disk_buffer: {max_size: 64MB}
+  - url: http://127.0.0.1:9/write
+    bearer_token: abc
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->remote_write.size(), 2u);
+  const RemoteWriteConfig& a = c->remote_write[0];
+  EXPECT_EQ(a.name, "longterm");
+  EXPECT_EQ(a.remote_timeout_ms, 10'000);
+  EXPECT_EQ(a.basic_auth_password_file, "/etc/pw");
+  EXPECT_EQ(a.tls_server_name, "vm");
+  EXPECT_TRUE(a.tls_insecure_skip_verify);
+  EXPECT_EQ(a.queue_capacity, 5000);
+  EXPECT_EQ(a.max_samples_per_send, 500);
+  EXPECT_EQ(a.batch_send_deadline_ms, 1000);
+  EXPECT_EQ(a.min_backoff_ms, 100);
+  EXPECT_FALSE(a.retry_on_http_429);
+  EXPECT_EQ(a.disk_buffer_max_bytes, 64LL << 20);
+  const RemoteWriteConfig& b = c->remote_write[1];
+  EXPECT_EQ(b.authorization_type, "Bearer");
+  EXPECT_EQ(b.authorization_credentials, "abc");
+  EXPECT_TRUE(b.retry_on_http_429);  // Prometheus's default
+  EXPECT_EQ(b.name.size(), 8u);      // a stable hash of the URL
+  EXPECT_EQ(b.name, ParseConfig("remote_write: [{url: 'http://127.0.0.1:9/write'}]")
+                        ->remote_write[0]
+                        .name);
+
+  for (const char* bad : {
+           "remote_write: {url: 'http://x/'}",                                    // not a list
+           "remote_write: [{url: 'ftp://x/'}]",                                   // scheme
+           "remote_write: [{url: 'http://x/', colour: red}]",                     // unknown key
+           "remote_write: [{url: 'http://x/', queue_config: {shards: 2}}]",       // unknown key
+           "remote_write: [{url: 'http://x/', name: a}, {url: 'http://y/', name: a}]",
+           "remote_write: [{url: 'http://x/', name: ../up}]",
+           "remote_write: [{url: 'http://x/', bearer_token: t, basic_auth: {username: u}}]",
+           "remote_write: [{url: 'http://x/', basic_auth: {password: p, password_file: f}}]",
+           "remote_write: [{url: 'http://x/', tls_config: {cert_file: c}}]",
+           "remote_write: [{url: 'http://x/', queue_config: {capacity: 10, max_samples_per_send: "
+           "100}}]",
+           "remote_write: [{url: 'http://x/', queue_config: {min_backoff: 5s, max_backoff: 1s}}]",
+           "remote_write: [{url: 'http://x/', disk_buffer: {max_size: lots}}]",
+       }) {
+    EXPECT_FALSE(ParseConfig(bad).ok()) << bad;
+  }
+  auto unknown = ParseConfig("remote_write: [{url: 'http://x/', queue_config: {shards: 2}}]");
+  EXPECT_NE(unknown.status().message().find("remote_write[0].queue_config"), std::string::npos)
+      << unknown.status().message();
+}
+
 TEST(Config, EmptyDocumentIsTheDefault) {
   auto c = ParseConfig("");
   ASSERT_TRUE(c.ok());
