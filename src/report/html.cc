@@ -44,6 +44,18 @@ std::string Signed(std::optional<double> v, const char* format) {
   return "<span class=\"" + std::string(cls) + "\">" + (*v > 0 ? "+" : "") + s + "</span>";
 }
 
+// Charts start at the oldest sample when the history is shorter than the
+// period (a young sidecar), instead of squeezing the lines to the right.
+int64_t ChartStart(const std::vector<LineSeries>& lines, int64_t from_ms, int64_t to_ms) {
+  int64_t oldest = to_ms;
+  for (const auto& l : lines) {
+    if (!l.points.empty()) oldest = std::min(oldest, l.points.front().t);
+  }
+  return oldest < to_ms ? std::max(from_ms, oldest) : from_ms;
+}
+
+std::string Providers(int n) { return std::to_string(n) + (n == 1 ? " provider" : " providers"); }
+
 std::string TierLabel(std::optional<int> tier) {
   return tier ? std::string(analytics::TierName(*tier)) : "unscored";
 }
@@ -76,8 +88,8 @@ std::string Exhaustion(const RegionSummary& r) {
 
 void Summary(const Report& r, std::string& out) {
   out += "<h2 id=\"summary\">Summary</h2>";
-  out += "<p>" + std::to_string(r.providers) + " providers with data, " + std::to_string(r.scored) +
-         " scored; " + std::to_string(r.incidents.size()) + " incidents in the period.</p>";
+  out += "<p>" + Providers(r.providers) + " with data, " + std::to_string(r.scored) + " scored; " +
+         std::to_string(r.incidents.size()) + " incidents in the period.</p>";
   std::vector<Bar> bars;
   for (int level = analytics::kTierCount - 1; level >= 0; --level) {
     bars.push_back({std::string(analytics::TierName(level)),
@@ -112,8 +124,8 @@ void Leaders(const Report& r, std::string& out) {
   for (int level = analytics::kTierCount - 1; level >= 0; --level) {
     const TierSummary& t = r.tiers[level];
     if (t.leaders.empty()) continue;
-    out += "<h3>" + std::string(analytics::TierName(level)) + " (" + std::to_string(t.providers) +
-           " providers, mean reputation " + Fmt(t.mean_reputation) + ")</h3>";
+    out += "<h3>" + std::string(analytics::TierName(level)) + " (" + Providers(t.providers) +
+           ", mean reputation " + Fmt(t.mean_reputation) + ")</h3>";
     LeaderTable(r, t.leaders, out);
   }
 }
@@ -148,7 +160,8 @@ void Movers(const Report& r, std::string& out) {
     const ProviderRow& p = r.rows[r.movers[k]];
     lines.push_back({p.provider, p.reputation_history});
   }
-  out += LineChart("Reputation of the largest movers", lines, r.from_ms, r.to_ms, 0, 100, "%.0f");
+  out += LineChart("Reputation of the largest movers", lines, ChartStart(lines, r.from_ms, r.to_ms),
+                   r.to_ms, 0, 100, "%.0f");
 }
 
 void Incidents(const Report& r, std::string& out) {
@@ -236,8 +249,8 @@ void Capacity(const Report& r, std::string& out) {
   out += "</table>";
   out += BarChart("GPU utilisation by region now (%)", now, "%.1f", 100);
   if (r.history) {
-    out += LineChart("GPU utilisation by region over the period (%)", lines, r.from_ms, r.to_ms, 0,
-                     100, "%.0f");
+    out += LineChart("GPU utilisation by region over the period (%)", lines,
+                     ChartStart(lines, r.from_ms, r.to_ms), r.to_ms, 0, 100, "%.0f");
   }
 }
 
