@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <prometheus/registry.h>
 #include <snappy.h>
 #include <sys/socket.h>
@@ -392,6 +395,73 @@ TEST_F(QueueTest, ClientSendsRemoteWriteHeadersAndCredentials) {
   EXPECT_FALSE(RemoteClient::Create(c, "x").ok());
 }
 
+// A self-signed P-256 certificate for `common_name` and its key, as PEM.
+void WriteCertAndKey(const std::string& common_name, const std::string& cert_path,
+                     const std::string& key_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_set_issuer_name(cert, name);
+  ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
+  FILE* f = std::fopen(cert_path.c_str(), "w");
+  PEM_write_X509(f, cert);
+  std::fclose(f);
+  f = std::fopen(key_path.c_str(), "w");
+  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(f);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+TEST_F(QueueTest, TlsVerifiesTheServerByCaFileAndServerName) {
+  TempDir tmp;
+  const std::string cert = tmp.path() + "/cert.pem", key = tmp.path() + "/key.pem";
+  WriteCertAndKey("remote.test", cert, key);
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  std::atomic<int> received{0};
+  server.Post("/api/v1/write", [&](const httplib::Request& req, httplib::Response& res) {
+    received += DecodeWriteRequest(req.body).ok();
+    res.status = 204;
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(milliseconds(1));
+  const std::string body = EncodeWriteRequest(Series(0, 3));
+  auto send = [&](const RemoteWriteConfig& c) {
+    auto client = RemoteClient::Create(c, "depin-sidecar/test");
+    EXPECT_TRUE(client.ok()) << client.status().message();
+    return client.ok() ? (*client)->Send(body) : SendResult{};
+  };
+
+  RemoteWriteConfig c = TargetConfig("https://127.0.0.1:" + std::to_string(port) + "/api/v1/write");
+  c.tls_ca_file = cert;
+  c.tls_server_name = "remote.test";
+  EXPECT_EQ(send(c).status, 204);  // trusted, and named as the certificate says
+
+  c.tls_server_name.clear();  // 127.0.0.1 is not the certificate's name
+  SendResult wrong_name = send(c);
+  EXPECT_EQ(wrong_name.status, 0);
+  EXPECT_EQ(Classify(wrong_name.status, true), Verdict::kRetry);
+
+  c.tls_ca_file.clear();  // self-signed, not trusted by the system store
+  c.tls_server_name = "remote.test";
+  EXPECT_EQ(send(c).status, 0);
+
+  c.tls_insecure_skip_verify = true;
+  EXPECT_EQ(send(c).status, 204);
+  EXPECT_EQ(received.load(), 2);
+  server.stop();
+  serving.join();
+}
+
 TEST_F(QueueTest, BatchesAreSentInOrderExactlyOnce) {
   Receiver rx([](int, httplib::Response&) { return 200; });
   auto q = MakeQueue(TargetConfig(rx.url()));
@@ -461,6 +531,30 @@ TEST_F(QueueTest, FullMemoryQueueWithoutDiskBufferDrops) {
   q->Stop();  // no disk buffer: what was pending is dropped, and said so
   EXPECT_EQ(q->counts().dropped, 50);
   EXPECT_EQ(q->counts().sent, 0);
+}
+
+TEST_F(QueueTest, AHungTargetTimesOutAndIsRetried) {
+  // Listens but never accepts: the connection is made, no answer ever comes.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  RemoteWriteConfig c =
+      TargetConfig("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/api/v1/write");
+  c.remote_timeout_ms = 200;
+  auto q = MakeQueue(c);
+  q->Start();
+  q->Append(Series(0, 10));
+  ASSERT_TRUE(WaitFor([&] { return q->counts().retried >= 20; }));
+  const auto before = std::chrono::steady_clock::now();
+  q->Stop();  // an attempt under way ends within remote_timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - before, milliseconds(1500));
+  EXPECT_EQ(q->counts().sent, 0);
+  ::close(fd);
 }
 
 TEST_F(QueueTest, TargetDownSpillsToDiskWhichDrainsInOrderAfterARestart) {
