@@ -19,12 +19,13 @@ import snappy
 
 from harness import (FAST_SIDECAR_CONFIG, FLEET_CONFIG, IntegrationTestCase, Process,
                      PrometheusServer, Sidecar, Simulator, fleet_prometheus_config, free_port,
-                     http_get, http_request, log, value_of, wait_http)
+                     http_get, http_request, log, select, value_of, wait_http)
 from test_remote_read import decode_read_response, read_request
 
 VM_BIN = os.environ.get("DEPIN_VICTORIA_METRICS_BIN", "/usr/bin/victoria-metrics")
 DOWN_SECONDS = 8      # evaluations (1s apart) while VictoriaMetrics is down
 DRAIN_TIMEOUT = 90
+READY_TIMEOUT = 150
 SENT = "depin_sidecar_remote_write_samples_total"
 
 
@@ -120,12 +121,20 @@ class ForwardTest(IntegrationTestCase):
         prom = self.start_process(PrometheusServer(
             workdir, fleet_prometheus_config(sim.port, sidecar.port))).wait_ready()
 
-        # 1. Forwarding works.
-        deadline = time.monotonic() + 60
-        while self.metric(sidecar, SENT, remote_name="vm", outcome="sent") < 1:
-            self.assertLess(time.monotonic(), deadline, "nothing forwarded after 60 s")
-            time.sleep(0.5)
-        time.sleep(3)
+        # 1. Forwarding works; wait until every provider is scored, so that
+        #    the outages below cover the full set of derived series.
+        providers = [p["id"] for p in sim.truth()["providers"]]
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            samples = sidecar.metrics()
+            scored = {labels.get("provider") for labels, _ in select(
+                samples, "depin_provider_reputation_score")}
+            if value_of(samples, SENT, 0, remote_name="vm", outcome="sent") > 0 and \
+                    all(p in scored for p in providers):
+                break
+            self.assertLess(time.monotonic(), deadline, "providers not scored: %s" % sorted(
+                set(providers) - scored))
+            time.sleep(1)
 
         # 2. VictoriaMetrics goes away for several evaluations, then returns.
         vm.stop()
