@@ -410,6 +410,34 @@ TEST(ReportPeriod, ParsedAndBounded) {
   EXPECT_FALSE(BuildReport(ReportInputs{}).ok());
 }
 
+TEST(ReportConfig, ParsedMergedAndValidated) {
+  const Config defaults = DefaultConfig();
+  EXPECT_FALSE(defaults.reports.enabled);
+  EXPECT_EQ(defaults.reports.interval_ms, 24 * kHour);
+  EXPECT_EQ(defaults.reports.period_ms, 24 * kHour);
+  EXPECT_EQ(defaults.reports.max_period_ms, 7 * 24 * kHour);
+  EXPECT_EQ(defaults.reports.keep, 30);
+  EXPECT_EQ(defaults.reports.directory, "");
+  auto c = ParseConfig("reports: {enabled: true, interval: 10s, period: 2d, max_period: 3d}");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->reports.enabled);
+  EXPECT_EQ(c->reports.interval_ms, 10'000);
+  EXPECT_EQ(c->reports.period_ms, 48 * kHour);
+  EXPECT_EQ(c->reports.keep, 30);  // merged over the defaults
+  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"reports: {colour: red}", "reports.colour"},
+           {"reports: {interval: 500ms}", "reports.interval"},
+           {"reports: {keep: 0}", "reports.keep"},
+           {"reports: {period: 8d}", "reports.period"},
+           {"reports: {period: 2d, max_period: 1d}", "reports.period"},
+           {"reports: {enabled: maybe}", "reports.enabled"},
+           {"reports: []", "reports"}}) {
+    auto bad = ParseConfig(yaml);
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_NE(bad.status().message().find(key), std::string::npos) << bad.status().message();
+  }
+}
+
 TEST(ReportHandler, ValidatesParametersAndServesBothFormats) {
   auto e = std::make_shared<evaluate::Evaluation>(SyntheticEvaluation());
   std::shared_ptr<const evaluate::Evaluation> latest;
