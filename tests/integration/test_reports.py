@@ -240,8 +240,14 @@ class ReportsTest(IntegrationTestCase):
         self.assertEqual(value_of(samples, "depin_sidecar_report_failures_total"), 0)
         last = value_of(samples, "depin_sidecar_report_last_success_timestamp_seconds")
         self.assertLess(abs(time.time() - last), 15)
-        html_files = sorted(glob.glob(os.path.join(reports_dir, "report-*.html")))
-        csv_files = sorted(glob.glob(os.path.join(reports_dir, "report-*.csv")))
+        # A listing taken while a report is being written may catch the new
+        # HTML file before the CSV and the pruning: list again then.
+        for _ in range(10):
+            html_files = sorted(glob.glob(os.path.join(reports_dir, "report-*.html")))
+            csv_files = sorted(glob.glob(os.path.join(reports_dir, "report-*.csv")))
+            if len(html_files) == 2 and len(csv_files) == 2:
+                break
+            time.sleep(0.3)
         self.assertEqual(len(html_files), 2, os.listdir(reports_dir))
         self.assertEqual([f[:-5] for f in html_files], [f[:-4] for f in csv_files])
         for name in os.listdir(reports_dir):
