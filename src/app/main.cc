@@ -31,6 +31,7 @@
 #include "store/checkpointer.h"
 #include "store/store.h"
 #include "web/event_stream.h"
+#include "web/ui_page.h"
 #include "windows/window_store.h"
 
 #ifndef DEPIN_VERSION
@@ -212,6 +213,8 @@ int main(int argc, char** argv) {
                                            std::chrono::seconds(15));
       },
       events.options().max_clients);
+  // The built-in page and its assets (docs/web-ui.md), behind the same auth.
+  server.MountWithHeaders(R"(/ui(/.*)?)", &depin::web::ServeUi);
   // Derived history for people and scripts (docs/query.md), mounted before
   // the API whose pattern also matches /api/v1/history.
   depin::query::HistoryHandler history(
