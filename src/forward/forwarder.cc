@@ -38,8 +38,9 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(const std::vector<RemoteWri
                                                      const std::string& storage_path,
                                                      const std::string& user_agent,
                                                      prometheus::Registry& registry, Logger& log) {
-  const QueueMetricFamilies f = RegisterQueueMetrics(registry);
   std::unique_ptr<Forwarder> forwarder(new Forwarder());
+  if (targets.empty()) return forwarder;  // no remote_write: no metrics either
+  const QueueMetricFamilies f = RegisterQueueMetrics(registry);
   for (const RemoteWriteConfig& t : targets) {
     auto client = RemoteClient::Create(t, user_agent);
     if (!client.ok()) {

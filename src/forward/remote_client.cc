@@ -66,6 +66,10 @@ Result<std::unique_ptr<RemoteClient>> RemoteClient::Create(const RemoteWriteConf
     return Status::InvalidArgument("remote_write url " + config.url +
                                    ": needs a host (credentials go in basic_auth)");
   }
+  for (const std::string* file :
+       {&config.tls_ca_file, &config.tls_cert_file, &config.tls_key_file}) {
+    if (!file->empty() && !std::ifstream(*file)) return Status::NotFound("cannot read " + *file);
+  }
   std::unique_ptr<RemoteClient> client(new RemoteClient());
   client->path_ = path_start == std::string::npos ? "/" : config.url.substr(path_start);
   client->user_agent_ = user_agent;

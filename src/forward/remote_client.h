@@ -24,7 +24,7 @@ struct SendResult {
 class RemoteClient {
  public:
   // Reads the secret files now; InvalidArgument on a bad URL, NotFound on an
-  // unreadable file.
+  // unreadable secret, CA, certificate or key file.
   static Result<std::unique_ptr<RemoteClient>> Create(const RemoteWriteConfig& config,
                                                       const std::string& user_agent);
   ~RemoteClient();

@@ -457,6 +457,8 @@ TEST_F(QueueTest, TlsVerifiesTheServerByCaFileAndServerName) {
 
   c.tls_insecure_skip_verify = true;
   EXPECT_EQ(send(c).status, 204);
+  c.tls_ca_file = tmp.path() + "/missing.pem";
+  EXPECT_FALSE(RemoteClient::Create(c, "x").ok());  // found at start, not at the first send
   EXPECT_EQ(received.load(), 2);
   server.stop();
   serving.join();
