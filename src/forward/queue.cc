@@ -70,8 +70,21 @@ void Queue::PlaceLocked(Batch batch) {
   const bool disk_ahead = disk_ && disk_->segments() > 0;
   const bool room = memory_samples_ + batch.samples <= config_.queue_capacity;
   if (disk_ && (disk_ahead || !room || target_failing_ || stopping_)) {
-    WriteToDisk(std::move(batch));
-    return;
+    auto dropped = disk_->Append(batch);
+    if (dropped.ok()) {
+      if (dropped.value() > 0) {
+        Drop(dropped.value(), "disk buffer over disk_buffer.max_size: oldest batches dropped");
+      }
+      return;
+    }
+    // The sender always takes the lowest sequence number, from memory or
+    // disk, so holding this batch in memory instead keeps the order.
+    if (!room || stopping_) {
+      Drop(batch.samples, "cannot write the disk buffer: " + dropped.status().message());
+      return;
+    }
+    log_.Warn("remote write: cannot write the disk buffer, batch kept in memory",
+              {{"remote_name", config_.name}, {"err", dropped.status().message()}});
   }
   if (!room) {
     Drop(batch.samples, "memory queue full and no disk buffer");
