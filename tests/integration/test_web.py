@@ -11,7 +11,8 @@ sidecar's own API:
   otherwise, and behind the same basic auth as the rest of the server;
 - the leaderboard lists exactly the simulator's providers in rank order;
 - a region filter, then a GPU-model filter, narrow it to the simulator's
-  providers with those attributes; clearing restores it;
+  providers with those attributes; minimum tier and reputation give what the
+  API gives for the same query; clearing restores it; a column header sorts;
 - the network section lists the simulator's regions with capacity bars;
 - a provider page shows the API's components (weights, reasons), criteria,
   the audit trail's incidents, the forecast band and the reputation history
@@ -428,6 +429,39 @@ class WebPageTest(IntegrationTestCase):
         self.screenshot(tab, "filtered")
         tab.evaluate("document.getElementById('f-reset').click()")
         tab.wait_for("%s.length === %d" % (ROWS, len(providers)), "filters cleared")
+
+        # Minimum tier and reputation: the page lists what the API answers to
+        # the same query (tiers move, so both are read until they agree).
+        tab.evaluate(set_control("f-tier", "silver"))
+        tab.evaluate(set_control("f-score", "50"))
+        self.assertIn("min_score=50", tab.evaluate("location.hash"))
+        deadline = time.monotonic() + DOM_TIMEOUT
+        while True:
+            expected = [p["id"] for p in get_json(
+                sidecar.url + "/api/v1/providers?tier=silver&min_score=50")["providers"]]
+            shown = tab.evaluate(ROWS)
+            if shown == expected:
+                break
+            self.assertLess(time.monotonic(), deadline, "page %s, API %s" % (shown, expected))
+            time.sleep(0.5)
+        self.assertLess(len(expected), len(providers))
+        tiers = tab.evaluate("[...document.querySelectorAll('#board tbody tr')]"
+                             ".map(r => r.cells[4].textContent)")
+        self.assertTrue(all(t in ("silver", "gold", "platinum") for t in tiers), tiers)
+        tab.evaluate("document.getElementById('f-reset').click()")
+        tab.wait_for("%s.length === %d" % (ROWS, len(providers)), "filters cleared")
+
+        # Sorting by a column header: reputation, best first.
+        tab.evaluate("document.querySelector('#board th button[data-sort=reputation]').click()")
+        reputations = tab.wait_for(
+            "location.hash.includes('sort=reputation') && %s.length === %d && "
+            "[...document.querySelectorAll('#board tbody tr')]"
+            ".map(r => parseFloat(r.cells[5].textContent))" % (ROWS, len(providers)),
+            "leaderboard sorted by reputation")
+        self.assertEqual(reputations, sorted(reputations, reverse=True))
+        tab.evaluate("location.hash = '#/'")
+        tab.wait_for("%s.length === %d && !location.hash.includes('sort')" % (ROWS, len(providers)),
+                     "back to rank order")
 
         # Provider page: the worst provider has planted outages, so penalties.
         worst = truth["order"][-1]
