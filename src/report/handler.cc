@@ -14,8 +14,8 @@ PlainResponse Error(int status, const std::string& message) {
 
 }  // namespace
 
-Result<Document> Generate(const ReportSources& sources, int64_t period_ms, Format format,
-                          const ReportOptions& options) {
+Result<Report> BuildLatest(const ReportSources& sources, int64_t period_ms,
+                           const ReportOptions& options) {
   auto latest = sources.latest ? sources.latest() : nullptr;
   if (latest == nullptr) return Status::Unavailable("no evaluation yet; retry after the first one");
   ReportInputs in;
@@ -24,10 +24,12 @@ Result<Document> Generate(const ReportSources& sources, int64_t period_ms, Forma
   in.history = sources.history;
   in.period_ms = period_ms;
   in.now_ms = latest->at_ms;
-  auto report = BuildReport(in, options);
-  if (!report.ok()) return report.status();
-  if (format == Format::kCsv) return Document{"text/csv; charset=utf-8", RenderCsv(*report)};
-  return Document{"text/html; charset=utf-8", RenderHtml(*report)};
+  return BuildReport(in, options);
+}
+
+Document Render(const Report& report, Format format) {
+  if (format == Format::kCsv) return {"text/csv; charset=utf-8", RenderCsv(report)};
+  return {"text/html; charset=utf-8", RenderHtml(report)};
 }
 
 ReportHandler::ReportHandler(ReportSources sources, int64_t default_period_ms,
@@ -58,14 +60,15 @@ PlainResponse ReportHandler::Handle(const PlainRequest& req) const {
       return Error(400, "unknown parameter \"" + name + "\" (period, format)");
     }
   }
-  auto doc = Generate(sources_, period_ms, format);
-  if (!doc.ok()) {
-    if (doc.status().code() == Status::Code::kUnavailable) {
-      return Error(503, doc.status().message());
+  auto report = BuildLatest(sources_, period_ms);
+  if (!report.ok()) {
+    if (report.status().code() == Status::Code::kUnavailable) {
+      return Error(503, report.status().message());
     }
-    return Error(500, "cannot build the report: " + doc.status().message());
+    return Error(500, "cannot build the report: " + report.status().message());
   }
-  return {200, doc->content_type, std::move(doc->body)};
+  Document doc = Render(*report, format);
+  return {200, std::move(doc.content_type), std::move(doc.body)};
 }
 
 }  // namespace depin::report

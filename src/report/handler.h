@@ -31,10 +31,13 @@ struct Document {
   std::string body;
 };
 
-// The report over `period_ms` up to the newest evaluation, rendered.
-// Unavailable before the first evaluation.
-Result<Document> Generate(const ReportSources& sources, int64_t period_ms, Format format,
-                          const ReportOptions& options = {});
+// The report over `period_ms` up to the newest evaluation. Unavailable
+// before the first evaluation.
+Result<Report> BuildLatest(const ReportSources& sources, int64_t period_ms,
+                           const ReportOptions& options = {});
+
+// The report in `format`.
+Document Render(const Report& report, Format format);
 
 class ReportHandler {
  public:

@@ -139,17 +139,19 @@ Status ReportScheduler::GenerateNow(int64_t now_ms) {
   std::filesystem::create_directories(options_.directory, ec);
   if (ec)
     return fail(Status::Unavailable("cannot create " + options_.directory + ": " + ec.message()));
-  for (Format format : {Format::kHtml, Format::kCsv}) {
-    auto doc = Generate(sources_, options_.period_ms, format);
-    if (!doc.ok()) {
-      if (doc.status().code() == Status::Code::kUnavailable) {
-        log_.Info("report skipped", {{"reason", doc.status().message()}});
-        return doc.status();
-      }
-      return fail(doc.status());
+  auto report = BuildLatest(sources_, options_.period_ms);
+  if (!report.ok()) {
+    if (report.status().code() == Status::Code::kUnavailable) {
+      log_.Info("report skipped", {{"reason", report.status().message()}});
+      return report.status();
     }
+    return fail(report.status());
+  }
+  for (Format format : {Format::kHtml, Format::kCsv}) {
     const std::string path = base + (format == Format::kHtml ? ".html" : ".csv");
-    if (Status st = WriteFileAtomically(path, doc->body); !st.ok()) return fail(st);
+    if (Status st = WriteFileAtomically(path, Render(*report, format).body); !st.ok()) {
+      return fail(st);
+    }
   }
   int removed = 0;
   for (std::string_view ext : {".html", ".csv"}) {
