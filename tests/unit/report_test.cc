@@ -232,6 +232,18 @@ TEST(Report, CapacityAndCostByRegion) {
   EXPECT_NEAR(*us.utilisation_max, 0.9, 1e-9);
   EXPECT_NEAR(*us.utilisation_mean, 0.7, 1e-9);
   EXPECT_EQ(us.utilisation_history.size(), 25u);
+  // Thinned for the charts: at most one point per bucket, the newest kept.
+  ReportOptions thin;
+  thin.chart_points = 5;
+  ReportInputs in{&e, {}, &history, 24 * kHour, kNow};
+  auto few = BuildReport(in, thin);
+  ASSERT_TRUE(few.ok());
+  const auto& points = few->regions[1].utilisation_history;
+  EXPECT_GE(points.size(), 5u);
+  EXPECT_LE(points.size(), 6u);
+  EXPECT_EQ(points.back().t, kNow);
+  EXPECT_NEAR(points.back().v, 0.9, 1e-9);
+  EXPECT_NEAR(*few->regions[1].utilisation_mean, 0.7, 1e-9) << "statistics use every sample";
   EXPECT_EQ(us.exhaustion_seconds, 7200);
   EXPECT_TRUE(std::isinf(*r.regions[0].exhaustion_seconds));
   EXPECT_FALSE(r.regions[0].utilisation_mean.has_value());
