@@ -13,6 +13,10 @@
 #include "analytics/statistics.h"
 #include "config/config.h"
 
+namespace depin::durable {
+class StateCodec;  // saves and restores the private state (checkpoints)
+}  // namespace depin::durable
+
 namespace depin::analytics {
 
 struct ForecastPoint {
@@ -43,6 +47,7 @@ class ForecastTracker {
   void set_config(const ForecastConfig& config) { config_ = config; }
 
  private:
+  friend class durable::StateCodec;
   struct Model {
     std::optional<HoltWinters> hw;
     int64_t last_step = -1;  // index of the last forecast step fed

@@ -15,6 +15,10 @@
 #include "analytics/statistics.h"
 #include "config/config.h"
 
+namespace depin::durable {
+class StateCodec;  // saves and restores the private state (checkpoints)
+}  // namespace depin::durable
+
 namespace depin::analytics {
 
 // Weighted least squares with weights decaying as exp(-age / tau): the
@@ -31,6 +35,7 @@ class DecayingRegression {
   double SpanSeconds() const { return started_ ? origin_ - first_ : 0; }
 
  private:
+  friend class durable::StateCodec;
   double tau_;
   double origin_ = 0;  // t of the newest point; sums are relative to it
   double first_ = 0;   // t of the first point
@@ -56,6 +61,7 @@ class UsageProfile {
   std::optional<Extremes> Find(Period period) const;
 
  private:
+  friend class durable::StateCodec;
   struct Bucket {
     double n = 0, mean = 0, m2 = 0;  // Welford
   };
@@ -83,6 +89,7 @@ class LongRangeTracker {
   void set_config(const StatisticsConfig& config) { config_ = config; }
 
  private:
+  friend class durable::StateCodec;
   struct State {
     std::vector<DecayingRegression> regressions;
     UsageProfile usage;

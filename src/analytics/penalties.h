@@ -12,6 +12,10 @@
 
 #include "config/config.h"
 
+namespace depin::durable {
+class StateCodec;  // saves and restores the private state (checkpoints)
+}  // namespace depin::durable
+
 namespace depin::analytics {
 
 enum class PenaltyRule : uint8_t { kOutage, kSlaBreach, kFailureBurst };
@@ -47,6 +51,7 @@ class AuditLog {
   uint64_t appended() const { return appended_; }
 
  private:
+  friend class durable::StateCodec;
   size_t capacity_;
   std::deque<AuditRecord> records_;
   uint64_t appended_ = 0;
@@ -69,6 +74,7 @@ class PenaltyTracker {
   void set_config(const PenaltyConfig& config) { config_ = config; }
 
  private:
+  friend class durable::StateCodec;
   struct State {
     double points = 0;
     int64_t updated_ms = 0;

@@ -9,6 +9,10 @@
 
 #include "config/config.h"
 
+namespace depin::durable {
+class StateCodec;  // saves and restores the private state (checkpoints)
+}  // namespace depin::durable
+
 namespace depin::analytics {
 
 inline constexpr int kTierCount = 5;
@@ -28,6 +32,7 @@ class TierTracker {
   void set_config(const TierConfig& config) { config_ = config; }
 
  private:
+  friend class durable::StateCodec;
   TierConfig config_;
   std::unordered_map<std::string, int> levels_;
 };

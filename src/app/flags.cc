@@ -60,8 +60,17 @@ cli::FlagSet MakeFlagSet(Flags* f) {
               return Status::Ok();
             });
   set.Value("storage.checkpoint-interval", "DURATION",
-            "How often the store is written to --storage.path (and at shutdown). Default: 5m",
+            "How often the store and the state checkpoint (windows, analytics, audit trail) are "
+            "written to --storage.path (and at shutdown). Default: 5m",
             duration(&f->checkpoint_interval_ms, false));
+  set.Bool("storage.wal.fsync",
+           "fsync the write-ahead log before answering each remote-write request: survives "
+           "power loss, not only a crash of the process (docs/storage.md). Default: off",
+           &f->wal_fsync);
+  set.Value("storage.audit-retention", "DURATION",
+            "How long audit records are kept across restarts (0: as long as "
+            "penalties.audit_capacity allows). Default: 30d",
+            duration(&f->audit_retention_ms, true));
   set.Value("storage.remote.read-sample-limit", "N",
             "Most samples one remote-read request returns (0: no limit). Default: 5e7",
             count(&f->read_sample_limit));

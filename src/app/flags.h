@@ -21,6 +21,8 @@ struct Flags {
   int64_t retention_ms = 15LL * 24 * 3600 * 1000;        // --storage.retention.time; 0: forever
   int64_t retention_bytes = 0;                           // --storage.retention.size; 0: unlimited
   int64_t checkpoint_interval_ms = 5 * 60 * 1000;        // --storage.checkpoint-interval
+  bool wal_fsync = false;                                // --storage.wal.fsync
+  int64_t audit_retention_ms = 30LL * 24 * 3600 * 1000;  // --storage.audit-retention; 0: no limit
   int64_t read_sample_limit = 50'000'000;                // --storage.remote.read-sample-limit
   int64_t read_series_limit = 100'000;                   // --storage.remote.read-series-limit
   int64_t read_max_range_ms = 366LL * 24 * 3600 * 1000;  // --storage.remote.read-max-range

@@ -17,6 +17,8 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "config/config.h"
+#include "durable/durability.h"
+#include "durable/windows_status.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
 #include "forward/forwarder.h"
@@ -157,6 +159,21 @@ int main(int argc, char** argv) {
              {{"path", flags->storage_path}});
   }
   evaluator.SetDerivedStore(&derived);
+  // Restart without loss (docs/storage.md): the windows and the analytics'
+  // memory from the checkpoint, then the write-ahead log after it.
+  depin::durable::Durability durability(
+      {.dir = flags->storage_path,
+       .checkpoint_interval_ms = flags->checkpoint_interval_ms,
+       .fsync = flags->wal_fsync,
+       .audit_retention_ms = flags->audit_retention_ms},
+      config.value(), store, ingester,
+      {[&evaluator] { return evaluator.CopyState(); },
+       [&evaluator](depin::analytics::AnalyticsState s) { evaluator.RestoreState(std::move(s)); }},
+      *registry, log);
+  if (auto recovered = durability.Recover(depin::NowMs()); !recovered.ok()) {
+    log.Warn("no write-ahead log: samples received from now on are lost by a crash",
+             {{"path", flags->storage_path}, {"err", recovered.status().message()}});
+  }
   // Onward remote-write of the derived series (docs/forwarding.md).
   auto forwarder = depin::forward::Forwarder::Create(config->remote_write, flags->storage_path,
                                                      "depin-sidecar/" DEPIN_VERSION, *registry, log);
@@ -168,6 +185,9 @@ int main(int argc, char** argv) {
   depin::server::HttpServer server(
       {address.value(), config->limits.max_body_bytes, DEPIN_VERSION, flags->enable_lifecycle},
       security.value(), ingester, cache, *registry, log);
+  server.SetWriteFunction([&durability](const depin::ingest::WriteInput& in, int64_t now_ms) {
+    return durability.Write(in, now_ms);
+  });
   if (auto st = server.Bind(); !st.ok()) {
     log.Error("cannot start", {{"err", st.message()}});
     return 1;
@@ -247,6 +267,9 @@ int main(int argc, char** argv) {
                                        config->reports.keep},
         report_sources, *registry, log);
   }
+  server.Mount("/api/v1/status/windows", [&store](const depin::PlainRequest& req) {
+    return depin::durable::WindowsStatus(store, req, depin::NowMs());
+  });
   depin::api::ApiRouter api(
       {[&evaluator] { return evaluator.Latest(); },
        [&evaluator](std::string_view provider) { return evaluator.AuditRecords(provider); }},
@@ -269,6 +292,7 @@ int main(int argc, char** argv) {
   event_pump.Start();
   if (report_scheduler) report_scheduler->Start();
   checkpointer.Start();
+  durability.Start();
   std::thread http([&server] { server.Serve(); });
   log.Info("depin-sidecar started",
            {{"version", DEPIN_VERSION},
@@ -287,6 +311,7 @@ int main(int argc, char** argv) {
   evaluator.Stop();
   forwarder.value()->Stop();  // unsent batches stay in the disk buffer
   checkpointer.Stop();  // the last evaluation is in the file
+  durability.Stop();    // so are the windows and the analytics' memory
   log.Info("stopped");
   return 0;
 }

@@ -119,6 +119,18 @@ std::vector<analytics::AuditRecord> Evaluator::AuditRecords(std::string_view pro
   return state_.audit.Records(provider);
 }
 
+analytics::AnalyticsState Evaluator::CopyState() const {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  return state_;
+}
+
+void Evaluator::RestoreState(analytics::AnalyticsState state) {
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  state_ = std::move(state);
+  state_.set_config(config_);
+  audit_logged_ = state_.audit.appended();
+}
+
 void Evaluator::SetDerivedStore(store::Store* derived) {
   std::lock_guard<std::mutex> lock(eval_mu_);
   derived_ = derived;

@@ -71,6 +71,13 @@ class Evaluator {
   // Audit records of one provider (all when empty), oldest first. Thread-safe.
   std::vector<analytics::AuditRecord> AuditRecords(std::string_view provider) const;
 
+  // A copy of the analytics' memory (tiers, forecasts, penalties, audit
+  // log, ...) between two evaluations, for checkpoints. Thread-safe.
+  analytics::AnalyticsState CopyState() const;
+  // Replaces it (state restored at start); the records already in its audit
+  // log are not logged again. Thread-safe.
+  void RestoreState(analytics::AnalyticsState state);
+
  private:
   void Loop();
   // Writes audit records appended since the last call to the log (logfmt).

@@ -146,7 +146,7 @@ void HttpServer::Routes() {
     const std::string content_type = req.get_header_value("Content-Type");
     const std::string content_encoding = req.get_header_value("Content-Encoding");
     ingest::WriteInput in{content_type, content_encoding, req.body};
-    ingest::WriteOutcome out = ingester_.Write(in, NowMs());
+    ingest::WriteOutcome out = write_ ? write_(in, NowMs()) : ingester_.Write(in, NowMs());
     if (out.remote_write_v2) {  // required by the 2.0 spec, on 2xx and 4xx alike
       res.set_header("X-Prometheus-Remote-Write-Samples-Written",
                      std::to_string(out.samples_written));

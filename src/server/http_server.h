@@ -75,6 +75,13 @@ class HttpServer {
   // Call before Serve(); without it the lifecycle endpoints answer 503.
   void SetLifecycleHandlers(LifecycleHandlers handlers);
 
+  // Replaces Ingester::Write on the remote-write path, e.g. by one that also
+  // appends the request to the write-ahead log before it is answered
+  // (durable::Durability::Write). Call before Serve().
+  using WriteFunction =
+      std::function<ingest::WriteOutcome(const ingest::WriteInput&, int64_t now_ms)>;
+  void SetWriteFunction(WriteFunction write) { write_ = std::move(write); }
+
   // Answers GET and POST requests whose path matches `path_regex` with a
   // transport-neutral handler (the JSON API). Call before Serve(); routes
   // registered earlier (remote-write) take precedence.
@@ -121,6 +128,7 @@ class HttpServer {
   TlsContextSource tls_source_;                  // reads security_; outlives http_
   LifecycleHandlers lifecycle_;
   ingest::Ingester& ingester_;
+  WriteFunction write_;  // null: ingester_.Write
   exposition::MetricsCache& cache_;
   prometheus::Registry& registry_;
   Logger& log_;

@@ -412,4 +412,127 @@ size_t WindowStore::window_bytes() const {
   return bytes;
 }
 
+WindowImage WindowStore::Export() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  WindowImage image;
+  image.step_ms = config_.step_ms;
+  image.slots = config_.slots();
+  image.providers.reserve(providers_.size());
+  for (const auto& p : providers_) {
+    WindowImage::Provider& out = image.providers.emplace_back();
+    out.id = p->id;
+    out.attributes = p->attributes;
+    for (int sig = 0; sig < kSignalCount; ++sig) {
+      if (const ScalarRing* r = p->scalars[sig].get()) {
+        out.scalars[sig] = WindowImage::Ring{r->cursor.latest, r->sum, r->count, {}, {}};
+      }
+      if (const HistogramRing* r = p->histograms[sig].get()) {
+        out.histograms[sig] =
+            WindowImage::Ring{r->cursor.latest, r->sum, r->count, r->upper_bounds, r->buckets};
+      }
+    }
+  }
+  std::vector<std::string_view> keys(series_.size());
+  for (const auto& [key, ref] : series_index_) keys[ref] = key;
+  image.series.reserve(series_.size());
+  for (size_t i = 0; i < series_.size(); ++i) {
+    const SeriesState& st = series_[i];
+    WindowImage::Series& out = image.series.emplace_back();
+    out.key = keys[i];
+    out.provider = providers_[st.provider]->id;
+    out.signal = st.signal;
+    out.role = st.role;
+    out.le = st.le;
+    out.newest_ts = st.newest_ts;
+    out.recent.reserve(st.recent.size());
+    for (const auto& pt : st.recent) out.recent.emplace_back(pt.ts, pt.value);
+    out.complete = st.complete;
+  }
+  return image;
+}
+
+Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int n = config_.slots();
+  if (!providers_.empty() || !series_.empty()) {
+    return Status::InvalidArgument("window import needs an empty store");
+  }
+  if (image.step_ms != config_.step_ms || image.slots != n) {
+    return Status::InvalidArgument(
+        "windows were saved with step " + std::to_string(image.step_ms) + "ms and " +
+        std::to_string(image.slots) + " slots; the configuration now has step " +
+        std::to_string(config_.step_ms) + "ms and " + std::to_string(n) + " slots");
+  }
+  const auto un = static_cast<size_t>(n);
+  auto ring_ok = [un](const WindowImage::Ring& r, bool histogram) {
+    if (r.sum.size() != un || r.count.size() != un) return false;
+    if (!histogram) return r.upper_bounds.empty() && r.buckets.empty();
+    return std::is_sorted(r.upper_bounds.begin(), r.upper_bounds.end()) &&
+           r.buckets.size() == un * r.upper_bounds.size();
+  };
+  for (const auto& p : image.providers) {
+    for (int sig = 0; sig < kSignalCount; ++sig) {
+      if ((p.scalars[sig] && !ring_ok(*p.scalars[sig], false)) ||
+          (p.histograms[sig] && !ring_ok(*p.histograms[sig], true))) {
+        return Status::InvalidArgument("window image: ring of provider " + p.id +
+                                       " has the wrong size");
+      }
+    }
+  }
+  for (const auto& p : image.providers) {
+    if (static_cast<int64_t>(providers_.size()) >= limits_.max_providers) break;
+    if (provider_index_.count(p.id) > 0) continue;
+    auto provider = std::make_unique<Provider>();
+    provider->id = p.id;
+    provider->attributes = p.attributes;
+    for (int sig = 0; sig < kSignalCount; ++sig) {
+      if (const auto& r = p.scalars[sig]) {
+        provider->scalars[sig] = std::make_unique<ScalarRing>(n);
+        provider->scalars[sig]->cursor.latest = r->latest_slot;
+        provider->scalars[sig]->sum = r->sum;
+        provider->scalars[sig]->count = r->count;
+      }
+      if (const auto& r = p.histograms[sig]) {
+        auto ring = std::make_unique<HistogramRing>(n);
+        ring->cursor.latest = r->latest_slot;
+        ring->sum = r->sum;
+        ring->count = r->count;
+        ring->upper_bounds = r->upper_bounds;
+        ring->buckets = r->buckets;
+        provider->histograms[sig] = std::move(ring);
+      }
+    }
+    provider_index_.emplace(p.id, static_cast<uint32_t>(providers_.size()));
+    providers_.push_back(std::move(provider));
+  }
+  size_t skipped = 0;
+  for (const auto& s : image.series) {
+    auto pit = provider_index_.find(s.provider);
+    const int sig = Index(s.signal);
+    const SignalKind kind = DefaultKind(s.signal);
+    Provider* provider = pit == provider_index_.end() ? nullptr : providers_[pit->second].get();
+    // A series needs its provider and, unless it is the info series, its ring.
+    const bool has_ring = kind == SignalKind::kInfo ||
+                          (kind == SignalKind::kHistogram ? provider && provider->histograms[sig]
+                                                          : provider && provider->scalars[sig]);
+    if (provider == nullptr || !has_ring || series_index_.count(s.key) > 0 ||
+        provider->series >= limits_.max_series_per_provider ||
+        s.recent.size() > kMaxRecentSamples) {
+      ++skipped;
+      continue;
+    }
+    ++provider->series;
+    SeriesState st{pit->second, s.signal, s.role, s.le, s.newest_ts, {}, s.complete};
+    st.recent.reserve(s.recent.size());
+    for (const auto& [ts, v] : s.recent) st.recent.push_back({ts, v});
+    if (kind == SignalKind::kHistogram && s.role == route::Role::kBucket) {
+      provider->histograms[sig]->BucketIndex(s.le, n);  // bounds were saved; a no-op
+    }
+    series_index_.emplace(s.key, static_cast<SeriesRef>(series_.size()));
+    series_.push_back(std::move(st));
+  }
+  if (skipped_series != nullptr) *skipped_series = skipped;
+  return Status::Ok();
+}
+
 }  // namespace depin::windows

@@ -20,9 +20,11 @@
 // lands in its slot; only the newest timestamp is remembered (duplicates).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,6 +61,37 @@ bool IsStored(AppendResult r);
 
 // Returns true for Prometheus's staleness marker NaN (0x7ff0000000000002).
 bool IsStaleMarker(double v);
+
+// A plain copy of a WindowStore's whole state, for checkpoints (src/durable,
+// docs/storage.md). Rings are in storage order: position p holds the slot s
+// with s mod slots == p, for the `slots` slots ending at `latest_slot`.
+struct WindowImage {
+  struct Ring {
+    int64_t latest_slot = 0;  // INT64_MIN: nothing written yet
+    std::vector<double> sum, count;
+    std::vector<double> upper_bounds;  // histograms only
+    std::vector<double> buckets;       // histograms only: [position * bounds + bucket]
+  };
+  struct Provider {
+    std::string id;
+    std::vector<std::pair<std::string, std::string>> attributes;
+    std::array<std::optional<Ring>, kSignalCount> scalars, histograms;
+  };
+  struct Series {
+    std::string key;       // canonical label key
+    std::string provider;  // Provider::id
+    Signal signal = Signal::kUp;
+    route::Role role = route::Role::kValue;
+    double le = 0;
+    int64_t newest_ts = 0;
+    std::vector<std::pair<int64_t, double>> recent;  // (timestamp ms, value)
+    bool complete = true;
+  };
+  int64_t step_ms = 0;
+  int slots = 0;
+  std::vector<Provider> providers;
+  std::vector<Series> series;
+};
 
 class WindowStore {
  public:
@@ -100,6 +133,15 @@ class WindowStore {
   static constexpr size_t kMaxRecentSamples = 64;
 
   int64_t out_of_order_tolerance_ms() const { return config_.out_of_order_tolerance_ms; }
+
+  // A copy of everything, under the lock: what a checkpoint saves.
+  WindowImage Export() const;
+  // Loads `image` into this store, which must be empty. InvalidArgument when
+  // the image's step or slot count differ from this store's configuration, or
+  // a ring has the wrong size; series whose provider is missing are skipped
+  // and counted in `skipped_series`. Providers and series past the limits
+  // are skipped too.
+  Status Import(const WindowImage& image, size_t* skipped_series = nullptr);
   // Bytes held by the recent samples of cumulative series (out-of-order state).
   size_t recent_sample_bytes() const;
 
