@@ -627,6 +627,7 @@ function onEvent(e) {
     li.appendChild(document.createTextNode(text));
   }
   const list = $("events");
+  $("events-empty").hidden = true;
   list.insertBefore(li, list.firstChild);
   while (list.children.length > EVENTS_SHOWN) list.removeChild(list.lastChild);
 

@@ -19,8 +19,8 @@ sidecar's own API:
   (SVG, from /api/v1/history);
 - the live part counts events from /api/v1/events, and the last one it shows
   is the event with that id on the server's stream;
-- in a browser authenticated by basic auth, the page loads and the event
-  stream connects.
+- in a browser authenticated by basic auth, under a Content-Security-Policy
+  of default-src 'self', the page loads and the event stream connects.
 
 Chromium is killed by PID (and its process group) whatever the outcome.
 DEPIN_WEB_SCREENSHOTS=<dir> saves screenshots of the views there.
@@ -334,11 +334,14 @@ class WebPageTest(IntegrationTestCase):
         self.assertEqual(status, 405)
 
         # The same basic auth as every other path; a browser that has the
-        # credentials gets the page, its data and the event stream.
+        # credentials gets the page, its data and the event stream, also
+        # under a strict Content-Security-Policy (no inline script or style).
         password = "web-pw"
         web_config = os.path.join(workdir, "web.yml")
         with open(web_config, "w") as f:
-            json.dump({"basic_auth_users": {"alice": bcrypt_hash(password)}}, f)
+            json.dump({"basic_auth_users": {"alice": bcrypt_hash(password)},
+                       "http_server_config": {"headers": {
+                           "Content-Security-Policy": "default-src 'self'"}}}, f)
         secured = self.start_process(Sidecar(
             self.tmpdir(), SIDECAR_CONFIG, extra_args=["--web.config.file=" + web_config],
             name="sidecar-auth"))
@@ -352,6 +355,7 @@ class WebPageTest(IntegrationTestCase):
         status, headers, _ = http_get(secured.url + "/ui", headers=auth)
         self.assertEqual(status, 200)
         self.assertTrue(headers["content-type"].startswith("text/html"))
+        self.assertEqual(headers.get("content-security-policy"), "default-src 'self'")
 
         url = "http://alice:%s@127.0.0.1:%d/ui" % (password, secured.port)
         browser = self.start_process(Chromium(workdir, url))
