@@ -45,22 +45,23 @@ std::string LabelOf(const store::Labels& labels, std::string_view name) {
   return {};
 }
 
-// At most `max_points`: the last sample of each of `max_points` equal time
-// buckets over [from, to], so the newest value always survives.
+// The first sample, then the last sample of each of `max_points` equal time
+// buckets over [from, to]: a line starts where the history starts and ends
+// at the newest value, with at most max_points + 2 points.
 std::vector<Point> Thin(const std::vector<store::SamplePoint>& samples, int64_t from, int64_t to,
                         int max_points) {
   std::vector<Point> out;
   if (samples.empty() || max_points <= 0) return out;
   const double width = std::max<double>(1.0, static_cast<double>(to - from) / max_points);
-  int64_t bucket = -1;
+  std::optional<int64_t> bucket;  // of out.back(); none for the first sample
   for (const auto& s : samples) {
     if (!std::isfinite(s.v)) continue;
     const auto b = static_cast<int64_t>(static_cast<double>(s.t - from) / width);
-    if (b == bucket && !out.empty()) {
+    if (bucket == b) {
       out.back() = {s.t, s.v};
     } else {
+      bucket = out.empty() ? std::nullopt : std::optional<int64_t>(b);
       out.push_back({s.t, s.v});
-      bucket = b;
     }
   }
   return out;

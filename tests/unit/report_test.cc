@@ -240,7 +240,9 @@ TEST(Report, CapacityAndCostByRegion) {
   ASSERT_TRUE(few.ok());
   const auto& points = few->regions[1].utilisation_history;
   EXPECT_GE(points.size(), 5u);
-  EXPECT_LE(points.size(), 6u);
+  EXPECT_LE(points.size(), 7u);
+  EXPECT_EQ(points.front().t, kNow - 24 * kHour);  // the line starts where the history does
+  EXPECT_NEAR(points.front().v, 0.5, 1e-9);
   EXPECT_EQ(points.back().t, kNow);
   EXPECT_NEAR(points.back().v, 0.9, 1e-9);
   EXPECT_NEAR(*few->regions[1].utilisation_mean, 0.7, 1e-9) << "statistics use every sample";
