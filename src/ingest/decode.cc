@@ -3,7 +3,6 @@
 #include <snappy.h>
 
 #include <array>
-#include <cstring>
 
 namespace depin::ingest {
 
@@ -85,17 +84,13 @@ bool IsValidName(std::string_view name, uint8_t start, uint8_t rest) {
 }  // namespace
 
 bool IsValidUtf8(std::string_view text) {
+  // Label values are nearly always ASCII: one pass the compiler vectorises.
+  unsigned char high = 0;
+  for (char c : text) high |= static_cast<unsigned char>(c);
+  if (high < 0x80) return true;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();
   while (p < end) {
-    // Label values are nearly always ASCII: skip eight such bytes at a time.
-    while (end - p >= 8) {
-      uint64_t word;
-      std::memcpy(&word, p, sizeof word);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      p += 8;
-    }
-    if (p == end) break;
     const unsigned char c = *p;
     if (c < 0x80) {
       ++p;
