@@ -29,6 +29,9 @@ void RunShard(const std::vector<EncodedRequest>& requests, const Endpoint& endpo
               std::atomic<int64_t>* request_budget, ShardResult* out) {
   httplib::Client client(endpoint.host, endpoint.port);
   client.set_keep_alive(true);
+  // As Go's net/http (Prometheus): without it Nagle's algorithm and delayed
+  // ACKs hold the body back ~40 ms after the headers.
+  client.set_tcp_nodelay(true);
   const auto timeout = std::chrono::duration<double>(options.timeout_s);
   client.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   client.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
