@@ -70,21 +70,16 @@ void Queue::PlaceLocked(Batch batch) {
   const bool disk_ahead = disk_ && disk_->segments() > 0;
   const bool room = memory_samples_ + batch.samples <= config_.queue_capacity;
   if (disk_ && (disk_ahead || !room || target_failing_ || stopping_)) {
-    auto dropped = disk_->Append(batch);
-    if (dropped.ok()) {
-      if (dropped.value() > 0) {
-        Drop(dropped.value(), "disk buffer over disk_buffer.max_size: oldest batches dropped");
-      }
-      return;
-    }
+    const Status written = WriteToDisk(batch);
+    if (written.ok()) return;
     // The sender always takes the lowest sequence number, from memory or
     // disk, so holding this batch in memory instead keeps the order.
     if (!room || stopping_) {
-      Drop(batch.samples, "cannot write the disk buffer: " + dropped.status().message());
+      Drop(batch.samples, "cannot write the disk buffer: " + written.message());
       return;
     }
     log_.Warn("remote write: cannot write the disk buffer, batch kept in memory",
-              {{"remote_name", config_.name}, {"err", dropped.status().message()}});
+              {{"remote_name", config_.name}, {"err", written.message()}});
   }
   if (!room) {
     Drop(batch.samples, "memory queue full and no disk buffer");
@@ -101,13 +96,11 @@ void Queue::CutExpiredLocked() {
   open_.clear();
 }
 
-void Queue::WriteToDisk(Batch batch) {
+Status Queue::WriteToDisk(const Batch& batch) {
   auto dropped = disk_->Append(batch);
-  if (!dropped.ok()) {
-    Drop(batch.samples, "cannot write the disk buffer: " + dropped.status().message());
-  } else if (dropped.value() > 0) {
-    Drop(dropped.value(), "disk buffer over disk_buffer.max_size: oldest batches dropped");
-  }
+  if (!dropped.ok()) return dropped.status();
+  Drop(dropped.value(), "disk buffer over disk_buffer.max_size: oldest batches dropped");
+  return Status::Ok();
 }
 
 void Queue::Drop(int64_t samples, const std::string& why) {
@@ -160,11 +153,9 @@ void Queue::Stop() {
     open_.clear();
   }
   for (Batch& b : memory_) {
-    if (disk_) {
-      WriteToDisk(std::move(b));
-    } else {
-      Drop(b.samples, "stopped with unsent samples and no disk buffer");
-    }
+    const Status written =
+        disk_ ? WriteToDisk(b) : Status::Unavailable("stopped with unsent samples, no disk buffer");
+    if (!written.ok()) Drop(b.samples, written.message());
   }
   memory_.clear();
   memory_samples_ = 0;

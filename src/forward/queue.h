@@ -91,7 +91,9 @@ class Queue {
   void PlaceLocked(Batch batch);
   // Under mu_: cuts the partial batch once it waited batch_send_deadline.
   void CutExpiredLocked();
-  void WriteToDisk(Batch batch);
+  // Writes `batch` to the disk buffer and counts what its bound dropped; an
+  // error when the write failed (nothing counted).
+  Status WriteToDisk(const Batch& batch);
   void Loop();
   // Sends `batch` until it is sent or rejected; false when stopped first.
   bool Deliver(const Batch& batch);
