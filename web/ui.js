@@ -9,6 +9,7 @@ const PAGE_SIZE = 100;
 const REFRESH_MS = 30000;      // background refresh when no event arrives
 const EVENT_REFRESH_MS = 1000; // events arriving together cause one refresh
 const EVENTS_SHOWN = 100;
+const RECONNECT_MS = 10000;    // after the server refused the event stream
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
@@ -620,6 +621,7 @@ function onEvent(e) {
   li.dataset.kind = e.type;
   li.appendChild(document.createTextNode(when + " "));
   li.appendChild(el("span", e.type, "kind kind-" + e.type));
+  li.appendChild(document.createTextNode(" "));
   if (d.provider) {
     li.appendChild(providerLink(d.provider));
     li.appendChild(document.createTextNode(" " + text.slice(d.provider.length + 1)));
@@ -651,10 +653,13 @@ function connectEvents() {
     state.dataset.state = "connected";
     state.textContent = "live";
   };
-  // EventSource reconnects by itself (with Last-Event-ID); say so meanwhile.
+  // EventSource reconnects by itself (with Last-Event-ID) after a network
+  // error, but gives up on an HTTP error (503 past the server's stream cap):
+  // then a new one is opened a little later.
   source.onerror = () => {
-    state.dataset.state = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
-    state.textContent = source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…";
+    state.dataset.state = "reconnecting";
+    state.textContent = "reconnecting…";
+    if (source.readyState === EventSource.CLOSED) setTimeout(connectEvents, RECONNECT_MS);
   };
   for (const kind of ["tier_change", "penalty", "score_move", "anomaly", "capacity_warning"]) {
     source.addEventListener(kind, onEvent);

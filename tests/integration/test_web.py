@@ -9,6 +9,8 @@ sidecar's own API:
 
 - the page and its assets are served with their content types, 404/405
   otherwise, and behind the same basic auth as the rest of the server;
+- refused by the server's stream cap (503), the page's live part reopens
+  the stream once a slot is free;
 - the leaderboard lists exactly the simulator's providers in rank order;
 - a region filter, then a GPU-model filter, narrow it to the simulator's
   providers with those attributes; minimum tier and reputation give what the
@@ -332,6 +334,38 @@ class WebPageTest(IntegrationTestCase):
         self.assertEqual(status, 404)
         status, _, _ = http_post(sidecar.url + "/ui", b"x")
         self.assertEqual(status, 405)
+
+        # The server refuses streams past its cap (503), which ends an
+        # EventSource for good: the page opens a new one once a slot is free.
+        held = []
+        try:
+            while True:
+                conn = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
+                conn.request("GET", "/api/v1/events")
+                resp = conn.getresponse()
+                if resp.status != 200:
+                    self.assertEqual(resp.status, 503)
+                    conn.close()
+                    break
+                held.append(conn)
+                self.assertLessEqual(len(held), 64, "no stream cap")
+            browser = self.start_process(Chromium(workdir, sidecar.url + "/ui", name="chromium-cap"))
+            tab = browser.devtools(sidecar.url + "/ui")
+            self.addCleanup(tab.close)
+            tab.wait_for("document.getElementById('live-state').dataset.state === 'reconnecting'",
+                         "event stream refused past the cap")
+            time.sleep(3)
+            self.assertEqual(tab.evaluate(
+                "document.getElementById('live-state').dataset.state"), "reconnecting")
+        finally:
+            for conn in held:
+                conn.close()
+        # A slot frees when the server next writes to a closed stream (the
+        # heartbeat, every 15 s); the page retries every 10 s.
+        tab.wait_for("document.getElementById('live-state').dataset.state === 'connected'",
+                     "event stream reopened", timeout=45)
+        log("%d streams held; the page reconnected once they closed" % len(held))
+        browser.stop()
 
         # The same basic auth as every other path; a browser that has the
         # credentials gets the page, its data and the event stream, also
