@@ -77,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (depin::ingest::ParseWriteV2Request(raw, &request).ok()) {
     prometheus::WriteRequest out;
     depin::ingest::V2Translation tr;
-    if (depin::ingest::TranslateV2Request(request, router, &out, &tr).ok()) {
+    const depin::ingest::TranslateLimits limits{4096, 1 << 17};
+    if (depin::ingest::TranslateV2Request(request, router, limits, &out, &tr).ok()) {
       CheckTranslation(request, out, tr);
     }
     for (const auto& ts : request.timeseries()) {

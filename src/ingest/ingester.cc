@@ -231,9 +231,13 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   // 2.0: translated into the 1.0 form (native histograms into classic
   // series) and ingested by the same path.
   V2Translation translation;
-  st = TranslateV2Request(*v2_request, router_, request, &translation);
+  // A sample costs at least 8 bytes decompressed; expanded histograms may
+  // hold no more than a 1.0 body of the same limit could.
+  const TranslateLimits translate_limits{limits_.max_series_per_request,
+                                         limits_.max_decompressed_bytes / 8};
+  st = TranslateV2Request(*v2_request, router_, translate_limits, request, &translation);
   if (!st.ok()) {
-    out.http_status = 400;
+    out.http_status = st.code() == Status::Code::kTooLarge ? 413 : 400;
     out.message = st.message();
     return Finish(out);
   }

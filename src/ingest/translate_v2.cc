@@ -76,8 +76,23 @@ std::vector<double> BoundsOf(const std::vector<ClassicHistogram>& hs) {
 }  // namespace
 
 Status TranslateV2Request(const v2::Request& in, const route::Router& router,
-                          prometheus::WriteRequest* out, V2Translation* result) {
+                          const TranslateLimits& limits, prometheus::WriteRequest* out,
+                          V2Translation* result) {
   DEPIN_RETURN_IF_ERROR(CheckSymbols(in));
+  int64_t samples_out = 0;
+  // Checked before each translated series is built.
+  auto within_limits = [&](int64_t series, int64_t samples) {
+    if (out->timeseries_size() + series > limits.max_series) {
+      return Status::TooLarge("more than " + std::to_string(limits.max_series) +
+                              " series once native histograms are expanded");
+    }
+    if (samples_out + samples > limits.max_samples) {
+      return Status::TooLarge("more than " + std::to_string(limits.max_samples) +
+                              " samples once native histograms are expanded");
+    }
+    samples_out += samples;
+    return Status::Ok();
+  };
   std::vector<route::LabelRef> labels;
   std::vector<ClassicHistogram> classic;
   for (int i = 0; i < in.timeseries_size(); ++i) {
@@ -104,6 +119,7 @@ Status TranslateV2Request(const v2::Request& in, const route::Router& router,
 
     if (ts.histograms_size() == 0) {
       if (ts.samples_size() == 0) continue;  // exemplars or metadata only
+      DEPIN_RETURN_IF_ERROR(within_limits(1, ts.samples_size()));
       auto* series = out->add_timeseries();
       CopyLabels(labels, {}, nullptr, series);
       std::vector<int64_t> starts;
@@ -159,6 +175,8 @@ Status TranslateV2Request(const v2::Request& in, const route::Router& router,
       continue;
     }
     bounds.push_back(std::numeric_limits<double>::infinity());
+    const auto series_out = static_cast<int64_t>(bounds.size()) + 2;
+    DEPIN_RETURN_IF_ERROR(within_limits(series_out, series_out * ts.histograms_size()));
     const std::vector<int64_t> starts =
         ts.created_timestamp() != 0 ? std::vector<int64_t>(classic.size(), ts.created_timestamp())
                                     : std::vector<int64_t>{};

@@ -49,10 +49,19 @@ struct V2Translation {
   int64_t metadata = 0;              // series carrying metadata (not used)
 };
 
+// Bounds on the translated request: a native histogram becomes up to
+// kMaxConvertedBuckets + 2 series from a few bytes on the wire.
+struct TranslateLimits {
+  int64_t max_series = 500'000;
+  int64_t max_samples = 8'000'000;
+};
+
 // Translates `in` into `out` (empty on entry). InvalidArgument for a
-// request-level error (symbols[0] not ""); per-series problems go to
-// `result->dropped`. `out` may be arena-allocated; strings are copied.
+// request-level error (symbols[0] not ""), TooLarge when the translation
+// would pass `limits`; per-series problems go to `result->dropped`. `out`
+// may be arena-allocated; strings are copied.
 Status TranslateV2Request(const v2::Request& in, const route::Router& router,
-                          prometheus::WriteRequest* out, V2Translation* result);
+                          const TranslateLimits& limits, prometheus::WriteRequest* out,
+                          V2Translation* result);
 
 }  // namespace depin::ingest

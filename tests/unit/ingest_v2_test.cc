@@ -237,7 +237,7 @@ TEST_F(TranslateV2Test, FloatSeriesBadReferencesAndHistograms) {
 
   prometheus::WriteRequest out;
   V2Translation tr;
-  ASSERT_TRUE(TranslateV2Request(b.request(), router_, &out, &tr).ok());
+  ASSERT_TRUE(TranslateV2Request(b.request(), router_, {}, &out, &tr).ok());
   EXPECT_EQ(tr.float_samples, 3);
   EXPECT_EQ(tr.histograms, 5);
   EXPECT_EQ(tr.histograms_converted, 2);
@@ -279,7 +279,32 @@ TEST_F(TranslateV2Test, FloatSeriesBadReferencesAndHistograms) {
   b.request().set_symbols(0, "not empty");
   prometheus::WriteRequest out2;
   V2Translation tr2;
-  EXPECT_FALSE(TranslateV2Request(b.request(), router_, &out2, &tr2).ok());
+  EXPECT_FALSE(TranslateV2Request(b.request(), router_, {}, &out2, &tr2).ok());
+}
+
+TEST_F(TranslateV2Test, ExpansionIsBounded) {
+  RequestBuilder b;
+  for (int i = 0; i < 3; ++i) {
+    auto* lat = b.Series(
+        {{"__name__", "depin_provider_response_seconds"}, {"provider", "p" + std::to_string(i)}});
+    auto* h = lat->add_histograms();
+    h->set_count_int(2);
+    AddSpan(h->mutable_positive_spans(), -50, 1);  // two buckets 100 apart: 103 bounds
+    AddSpan(h->mutable_positive_spans(), 99, 1);
+    h->add_positive_deltas(1);
+    h->add_positive_deltas(0);
+  }
+  prometheus::WriteRequest out;
+  V2Translation tr;
+  ASSERT_TRUE(TranslateV2Request(b.request(), router_, {}, &out, &tr).ok());
+  EXPECT_EQ(out.timeseries_size(), 3 * (102 + 1 + 2));
+  prometheus::WriteRequest capped;
+  V2Translation tr2;
+  Status st = TranslateV2Request(b.request(), router_, {300, 1000}, &capped, &tr2);
+  EXPECT_EQ(st.code(), Status::Code::kTooLarge);
+  EXPECT_NE(st.message().find("more than 300 series once native histograms are expanded"),
+            std::string::npos)
+      << st.message();
 }
 
 TEST_F(TranslateV2Test, GapsAndTheLowerEdgeAreFilled) {
@@ -293,7 +318,7 @@ TEST_F(TranslateV2Test, GapsAndTheLowerEdgeAreFilled) {
   h->add_positive_deltas(0);
   prometheus::WriteRequest out;
   V2Translation tr;
-  ASSERT_TRUE(TranslateV2Request(b.request(), router_, &out, &tr).ok());
+  ASSERT_TRUE(TranslateV2Request(b.request(), router_, {}, &out, &tr).ok());
   std::vector<std::string> les;
   for (const auto& ts : out.timeseries()) {
     for (const auto& l : ts.labels()) {
