@@ -187,7 +187,8 @@ void HttpServer::Routes() {
   s.Get("/", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content("<html><head><title>depin-sidecar</title></head><body><h1>depin-sidecar " +
                         options_.version +
-                        "</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n",
+                        "</h1><p><a href=\"/ui\">Dashboard</a></p>"
+                        "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n",
                     "text/html; charset=utf-8");
   });
 

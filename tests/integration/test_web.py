@@ -330,6 +330,9 @@ class WebPageTest(IntegrationTestCase):
             self.assertTrue(headers["content-type"].startswith(kind), (path, headers))
             self.assertEqual(headers.get("cache-control"), "no-cache", path)
             self.assertIn(marker, body, path)
+        status, _, body = http_get(sidecar.url + "/")
+        self.assertEqual(status, 200)
+        self.assertIn(b'<a href="/ui">', body)  # the landing page links the page
         status, _, _ = http_get(sidecar.url + "/ui/missing.js")
         self.assertEqual(status, 404)
         status, _, _ = http_post(sidecar.url + "/ui", b"x")
