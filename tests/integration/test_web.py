@@ -543,18 +543,20 @@ class WebPageTest(IntegrationTestCase):
         # Forecast band once the sidecar forecasts (after two seasons).
         deadline = time.monotonic() + FORECAST_TIMEOUT
         needle = 'depin_provider_forecast{bound="upper"'
-        while not any(needle in line and 'provider="%s"' % worst in line
+        while not any(needle in line and 'provider="%s"' % worst in line and
+                      'signal="uptime"' in line
                       for line in sidecar.metrics_body().decode().splitlines()):
             self.assertLess(time.monotonic(), deadline, "no forecast for %s" % worst)
             time.sleep(2)
         tab.evaluate("refresh('navigation')")
         signals = tab.wait_for(
             "(() => { const f = [...document.querySelectorAll('#forecast figure')]; "
-            "return f.length && f.every(x => x.querySelector('polygon.band')) && "
-            "f.map(x => x.dataset.signal); })()", "forecast bands")
-        self.assertIn("uptime", signals)
+            "return f.some(x => x.dataset.signal === 'uptime') && "
+            "f.every(x => x.querySelector('polygon.band')) && "
+            "f.map(x => x.dataset.signal); })()", "forecast bands, uptime's among them")
+        self.assertLessEqual(set(signals), {"uptime", "gpu_util", "failure_ratio", "jobs_completed"})
         self.assertEqual(tab.evaluate(
-            "[...document.querySelectorAll('#forecast figure')][0]"
+            "document.querySelector('#forecast figure[data-signal=uptime]')"
             ".querySelectorAll('circle.dot').length"), 3)  # the three horizons
         self.assertGreaterEqual(int(tab.evaluate(
             "document.getElementById('reputation-chart').dataset.points")), 2)
