@@ -24,6 +24,8 @@ from remote_write import default_headers, encode_write_request, now_ms
 
 import snappy
 
+import test_remote_write_v2 as rw2  # its 2.0 encoder (the module, not its tests)
+
 PROVIDERS = ["prov-%02d" % i for i in range(12)]
 
 
@@ -242,6 +244,36 @@ class DurabilityTest(IntegrationTestCase):
         self.assertEqual(after[:len(before)], before)
         self.assertIn("state recovered", b.log_text())
 
+
+    def test_remote_write_2_requests_replay_after_kill_9(self):
+        workdir = self.tmpdir()
+        storage = os.path.join(workdir, "data")
+        b = self.start_process(self.sidecar(workdir, "b", storage,
+                                            extra=("--storage.checkpoint-interval=1h",)))
+        b.wait_ready()
+        t = now_ms()
+        req = rw2.V2Request()
+        provider = {"provider": "rw2-only"}
+        req.add(dict(provider, __name__="up"),
+                samples=[(1, t - 30_000 * k) for k in range(5, -1, -1)])
+        req.add(dict(provider, __name__="depin_jobs_completed_total"),
+                samples=[(100, t - 60_000), (120, t - 1_000)])
+        req.add(dict(provider, __name__="depin_provider_response_seconds"),
+                histograms=[rw2.histogram(t - 20_000, 10, 3.5, [(-1, 1)], [10]),
+                            rw2.histogram(t - 5_000, 30, 10.5, [(-1, 1)], [30])])
+        status, _, text = rw2.post_v2(b.write_url, req.encode())
+        self.assertEqual(status, 204, text)
+        self.assertEqual(post(b.write_url, fleet_request(1, t))[0], 204)  # and a 1.0 one
+        before = windows_at(b, t)
+        self.assertEqual(len(before["providers"]), len(PROVIDERS) + 1)
+        os.kill(b.pid, signal.SIGKILL)
+        b.proc.wait(timeout=10)
+        b = self.start_process(self.sidecar(workdir, "b2", storage, port=b.port)).wait_ready()
+        self.assertIn("wal_requests_replayed=2", b.log_text())
+        after = windows_at(b, t)
+        self.assertEqual(json.dumps(after, sort_keys=True), json.dumps(before, sort_keys=True))
+        rw2_window = [p for p in after["providers"] if p["id"] == "rw2-only"][0]
+        self.assertIn("response_latency", rw2_window["signals"])
 
 if __name__ == "__main__":
     unittest.main()
