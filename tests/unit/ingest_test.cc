@@ -213,6 +213,17 @@ TEST_F(IngesterTest, InvalidUtf8ValueDropsOnlyItsSeries) {
   EXPECT_EQ(Counter("depin_sidecar_series_dropped_total", "invalid_utf8"), 1);
 }
 
+TEST_F(IngesterTest, InvalidUtf8InMetadataDoesNotFailTheRequest) {
+  prometheus::WriteRequest req;
+  AddSeries(&req, {{"__name__", "up"}, {"provider", "p1"}}, {{now_, 1}});
+  auto* md = req.add_metadata();
+  md->set_metric_family_name("up");
+  md->set_help("bad \xff help");
+  auto out = Write(Compress(req));
+  EXPECT_EQ(out.http_status, 204) << out.message;
+  EXPECT_EQ(out.samples_stored, 1);
+}
+
 TEST_F(IngesterTest, RejectsSamplesTooFarInTheFuture) {
   prometheus::WriteRequest req;
   AddSeries(&req, {{"__name__", "up"}, {"provider", "p1"}}, {{now_ + 3'600'000, 1}, {now_, 1}});
