@@ -492,9 +492,10 @@ def main():
                     "2 x cores requests at once")
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds after the last answer still counted (deferred work)")
-    ap.add_argument("--step-duration", type=float, default=8)
+    ap.add_argument("--step-duration", type=float, default=15,
+                    help="seconds per step: at least one evaluation interval, which it must absorb")
     ap.add_argument("--max-steps", type=int, default=5)
-    ap.add_argument("--scale-providers", default="30000,100000",
+    ap.add_argument("--scale-providers", default="20000,100000",
                     help="provider counts of further memory/evaluation/metrics points, a fresh "
                     "sidecar each ('' skips; the comparison's sidecar is the first point)")
     ap.add_argument("--scale-scrapes", type=int, default=2)
