@@ -1,6 +1,7 @@
 #include "durable/durability.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -146,7 +147,10 @@ Durability::Durability(DurabilityOptions options, const Config& config,
   checkpoints_.Add({{"result", "failure"}});
 }
 
-Durability::~Durability() { Stop(); }
+Durability::~Durability() {
+  Stop();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
 
 void Durability::CountDamage(const char* file, const char* kind, double n) {
   if (n > 0) damage_.Add({{"file", file}, {"kind", kind}}).Increment(n);
@@ -154,6 +158,22 @@ void Durability::CountDamage(const char* file, const char* kind, double n) {
 
 Result<RecoveryReport> Durability::Recover(int64_t now_ms) {
   RecoveryReport report;
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.dir, ec);
+    if (ec) return Status::Unavailable("cannot create " + options_.dir + ": " + ec.message());
+    const std::string lock = (std::filesystem::path(options_.dir) / kLockFile).string();
+    lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) {
+      return Status::Unavailable("cannot open " + lock + ": " + std::strerror(errno));
+    }
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      return Status::Unavailable(options_.dir + " is in use by another running sidecar (" + lock +
+                                 " is locked)");
+    }
+  }
   const std::string path = (std::filesystem::path(options_.dir) / kCheckpointFile).string();
   uint64_t replay_from = 0;
   auto file = ReadFile(path);

@@ -86,11 +86,12 @@ class Durability {
   Durability(const Durability&) = delete;
   Durability& operator=(const Durability&) = delete;
 
-  // Call once, before serving: loads the checkpoint into the (empty)
-  // windows and the analytics, replays the WAL after it, logs and counts
-  // any damage, then opens a new WAL segment and writes a fresh checkpoint.
-  // Unavailable when the directory cannot be written: the caller may serve
-  // without durability.
+  // Call once, before serving: locks the directory (flock on <dir>/lock),
+  // loads the checkpoint into the (empty) windows and the analytics, replays
+  // the WAL after it, logs and counts any damage, then opens a new WAL
+  // segment and writes a fresh checkpoint. Unavailable when the directory
+  // cannot be written or another process holds its lock (then nothing in
+  // it was touched): the caller may serve without durability.
   Result<RecoveryReport> Recover(int64_t now_ms);
 
   // The remote-write path: Ingester::Write, then the request appended to the
@@ -108,6 +109,7 @@ class Durability {
 
   static constexpr const char* kCheckpointFile = "state.checkpoint";
   static constexpr const char* kWalDir = "wal";
+  static constexpr const char* kLockFile = "lock";
 
  private:
   void Loop();
@@ -121,6 +123,7 @@ class Durability {
   Logger& log_;
   WalWriter wal_;
   bool wal_open_ = false;  // set by Recover; never changes while serving
+  int lock_fd_ = -1;       // holds the directory's flock while open
   WriteGate gate_;
   std::mutex checkpoint_mu_;  // one checkpoint at a time
 

@@ -567,5 +567,20 @@ TEST(Recovery, CorruptCheckpointAndTruncatedWalAreReportedAndTheRestRecovered) {
   EXPECT_FALSE(DecodeCheckpoint(ReadAll(checkpoint), config).damaged());
 }
 
+TEST(Recovery, SecondProcessOnTheSameDirectoryIsRefusedAndTouchesNothing) {
+  TempDir dir;
+  const Config config = TestConfig();
+  DurableNode first(config, dir.path());
+  ASSERT_TRUE(first.durability.Recover(kT0).ok());
+  first.DurableWrite(kT0, 2);
+  const auto segments = ListWalSegments(dir.path() + "/wal").value();
+  DurableNode second(config, dir.path());
+  auto refused = second.durability.Recover(kT0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("in use"), std::string::npos);
+  EXPECT_EQ(ListWalSegments(dir.path() + "/wal").value(), segments);
+  EXPECT_EQ(second.store.provider_count(), 0u);
+}
+
 }  // namespace
 }  // namespace depin::durable
