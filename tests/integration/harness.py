@@ -309,6 +309,11 @@ class Sidecar(Process):
         self.config_path = os.path.join(workdir, name + ".yml")
         with open(self.config_path, "w") as f:
             json.dump(config or {}, f, indent=2)
+        # Each sidecar its own data directory unless the test names one: two
+        # sidecars on one directory would share (and lock) the same files.
+        if not any(a.startswith("--storage.path") for a in extra_args):
+            extra_args = ("--storage.path=" + os.path.join(workdir, name + "-data"),
+                          *extra_args)
         super().__init__(name, [SIDECAR_BIN,
                                 "--config.file=" + self.config_path,
                                 "--web.listen-address=127.0.0.1:%d" % self.port,

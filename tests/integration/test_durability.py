@@ -18,11 +18,13 @@ import threading
 import time
 import unittest
 
-from harness import (IntegrationTestCase, Sidecar, get_json, http_request, log, value_of,
-                     FAST_SIDECAR_CONFIG)
+from harness import (FAST_SIDECAR_CONFIG, SOURCE_DIR, IntegrationTestCase, Sidecar, get_json,
+                     http_request, log, value_of)
 from remote_write import default_headers, encode_write_request, now_ms
+from test_openapi import resolve, validate
 
 import snappy
+import yaml
 
 import test_remote_write_v2 as rw2  # its 2.0 encoder (the module, not its tests)
 
@@ -62,9 +64,27 @@ def post(url, body, timeout=5):
         return 0, str(e)
 
 
+def documented_errors(path, status, ctype, raw):
+    """Where an answer of GET `path` differs from docs/openapi.yaml."""
+    with open(os.path.join(SOURCE_DIR, "docs", "openapi.yaml")) as f:
+        spec = yaml.safe_load(f)
+    responses = spec["paths"][path]["get"]["responses"]
+    if str(status) not in responses:
+        return ["undocumented status %d" % status]
+    content = resolve(spec, responses[str(status)]).get("content", {})
+    if ctype not in content:
+        return ["undocumented content type %r" % ctype]
+    return validate(spec, content[ctype]["schema"], json.loads(raw))
+
+
 def windows_at(sidecar, t_ms):
-    data = get_json(sidecar.url + "/api/v1/status/windows?time=%.3f" % (t_ms / 1000.0))
-    return data["data"]
+    status, headers, raw = http_request(
+        "GET", sidecar.url + "/api/v1/status/windows?time=%.3f" % (t_ms / 1000.0))
+    errors = documented_errors("/api/v1/status/windows", status,
+                               headers.get("content-type", "").split(";")[0], raw)
+    if errors:
+        raise AssertionError("/api/v1/status/windows vs docs/openapi.yaml: %s" % errors[:10])
+    return json.loads(raw)["data"]
 
 
 def damage(sidecar, file, kind):
@@ -243,7 +263,12 @@ class DurabilityTest(IntegrationTestCase):
         after = get_json(b.url + "/api/v1/providers/prov-03/audit")["records"]
         self.assertEqual(after[:len(before)], before)
         self.assertIn("state recovered", b.log_text())
-
+        # The introspection endpoint refuses a bad time as documented.
+        path = "/api/v1/status/windows"
+        status, headers, raw = http_request("GET", b.url + path + "?time=yesterday")
+        self.assertEqual(status, 400, raw)
+        self.assertIn(b"invalid time", raw)
+        self.assertEqual(documented_errors(path, status, headers.get("content-type"), raw), [])
 
     def test_remote_write_2_requests_replay_after_kill_9(self):
         workdir = self.tmpdir()
