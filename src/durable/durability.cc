@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "durable/checkpoint.h"
 
 namespace depin::durable {
@@ -40,41 +41,6 @@ Result<std::string> ReadFile(const std::string& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
-}
-
-// Writes `data` to `path` through a synced temporary file and a rename, so
-// the file is either the old or the new one after any crash.
-Status WriteFileAtomically(const std::string& dir, const std::string& path,
-                           const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::Unavailable("cannot fsync " + tmp + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable("cannot rename " + tmp + ": " + std::strerror(errno));
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // the rename itself survives a power loss
-    ::close(dfd);
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -327,7 +293,7 @@ Status Durability::Checkpoint(int64_t now_ms) {
                          options_.audit_retention_ms > 0 ? now_ms - options_.audit_retention_ms
                                                          : std::numeric_limits<int64_t>::min());
     const std::string path = (std::filesystem::path(options_.dir) / kCheckpointFile).string();
-    st = WriteFileAtomically(options_.dir, path, data);
+    st = WriteFileAtomically(path, data);
     if (st.ok()) {
       checkpoint_bytes_.Set(static_cast<double>(data.size()));
       st = wal_.RemoveBefore(sequence.value());

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/file.h"
 #include "store/crc32c.h"
 
 namespace depin::forward {
@@ -35,43 +36,6 @@ uint32_t GetU32(std::string_view s) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[i]);
   return v;
-}
-
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-// Writes `data` to `path` durably: temporary file, fsync, rename, fsync dir.
-Status WriteFileDurably(const std::string& dir, const std::string& path, std::string_view data) {
-  const std::string temp = path + kTempSuffix;
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable(ErrnoText("cannot create", temp));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status st = Status::Unavailable(ErrnoText("cannot write", temp));
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return st;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Unavailable(ErrnoText("cannot sync", temp));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Unavailable(ErrnoText("cannot rename", temp));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);  // the rename itself survives a power cut
-    ::close(dfd);
-  }
-  return Status::Ok();
 }
 
 // The sequence number of a segment file name ("00000000000000000042.seg").
@@ -168,7 +132,7 @@ Result<int64_t> DiskBuffer::Append(const Batch& batch) {
   const auto size = static_cast<int64_t>(data.size());
   if (size > max_bytes_) return batch.samples;
   std::lock_guard<std::mutex> lock(mu_);
-  DEPIN_RETURN_IF_ERROR(WriteFileDurably(dir_, PathOf(batch.seq), data));
+  DEPIN_RETURN_IF_ERROR(WriteFileAtomically(PathOf(batch.seq), data));
   auto [it, fresh] = index_.try_emplace(batch.seq, Entry{size, batch.samples});
   if (!fresh) {  // rewritten (never expected): replace its accounting
     bytes_ -= it->second.bytes;

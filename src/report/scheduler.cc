@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/file.h"
 
 namespace depin::report {
 
@@ -23,37 +24,6 @@ std::string ReportBaseName(int64_t ms) {
   char buf[40];
   std::strftime(buf, sizeof(buf), "report-%Y%m%dT%H%M%SZ", &tm);
   return buf;
-}
-
-Status WriteFileAtomically(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::Unavailable("cannot fsync " + tmp + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::Unavailable("cannot rename " + tmp + ": " + std::strerror(err));
-  }
-  return Status::Ok();
 }
 
 Result<int> PruneReports(const std::string& dir, std::string_view extension, int64_t keep) {

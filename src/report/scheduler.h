@@ -66,9 +66,6 @@ class ReportScheduler {
 // "report-20261125T133000Z" for a time in ms.
 std::string ReportBaseName(int64_t ms);
 
-// Writes `data` to `path` through `path`.tmp, fsync and rename.
-Status WriteFileAtomically(const std::string& path, std::string_view data);
-
 // Removes all but the newest `keep` files named report-*<extension> in
 // `dir` (the names sort by time); returns how many were removed.
 Result<int> PruneReports(const std::string& dir, std::string_view extension, int64_t keep);

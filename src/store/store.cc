@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/file.h"
 #include "store/crc32c.h"
 
 namespace depin::store {
@@ -533,36 +534,7 @@ Status Store::Save(const std::string& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Unavailable("cannot create " + dir + ": " + ec.message());
-  const std::string data = Serialize();
-  const std::string path = (std::filesystem::path(dir) / kFileName).string();
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::Unavailable("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::Unavailable("cannot fsync " + tmp + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::Unavailable("cannot rename " + tmp + ": " + std::strerror(errno));
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // the rename itself survives a crash
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return WriteFileAtomically((std::filesystem::path(dir) / kFileName).string(), Serialize());
 }
 
 Result<LoadReport> Store::Load(const std::string& dir) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/file.h"
 #include "report/handler.h"
 #include "report/render.h"
 #include "report/report.h"
