@@ -64,6 +64,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
     store::StoreSink sink(*derived_, now_ms);
     exposition::RenderScoreboard(board, sink);
     derived_->ApplyRetention(now_ms);
+    derived_->Compact(now_ms);
     if (sink.rejected() > 0)
       log_.Debug("derived samples rejected by the store",
                  {{"rejected", std::to_string(sink.rejected())}});

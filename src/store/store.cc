@@ -118,6 +118,8 @@ Status NormalizeLabels(Labels* labels) {
 
 Store::Store(StoreOptions options, prometheus::Registry* registry) : options_(options) {
   if (options_.samples_per_chunk < 1) options_.samples_per_chunk = 1;
+  options_.compacted_samples_per_chunk =
+      std::clamp(options_.compacted_samples_per_chunk, 1, kMaxChunkSamples);
   if (registry == nullptr) return;
   auto gauge = [registry](const char* name, const char* help) {
     return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
@@ -130,6 +132,11 @@ Store::Store(StoreOptions options, prometheus::Registry* registry) : options_(op
                    .Help("Samples appended to the derived-series store.")
                    .Register(*registry)
                    .Add({});
+  compacted_ = &prometheus::BuildCounter()
+                    .Name("depin_store_chunks_compacted_total")
+                    .Help("Sealed chunks merged away by compaction of old chunks.")
+                    .Register(*registry)
+                    .Add({});
 }
 
 Store::~Store() = default;
@@ -302,6 +309,57 @@ void Store::DropChunk(Series& s, size_t index) {
   samples_ -= s.sealed[index].samples;
   --chunks_;
   s.sealed.erase(s.sealed.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+bool Store::MergeChunks(Series& s, size_t begin, size_t end) {
+  XorChunkWriter merged;
+  for (size_t i = begin; i < end; ++i) {
+    XorChunkReader r(s.sealed[i].data);
+    while (r.Next()) {
+      if (!merged.Append(r.t(), r.v()).ok()) return false;
+    }
+    if (!r.status().ok()) return false;
+  }
+  Chunk chunk{s.sealed[begin].min_t, s.sealed[end - 1].max_t, merged.bytes(), merged.samples()};
+  for (size_t i = begin; i < end; ++i) bytes_ -= static_cast<int64_t>(s.sealed[i].data.size());
+  bytes_ += static_cast<int64_t>(chunk.data.size());
+  chunks_ -= static_cast<int64_t>(end - begin - 1);
+  s.sealed[begin] = std::move(chunk);
+  s.sealed.erase(s.sealed.begin() + static_cast<std::ptrdiff_t>(begin + 1),
+                 s.sealed.begin() + static_cast<std::ptrdiff_t>(end));
+  return true;
+}
+
+int64_t Store::Compact(int64_t now_ms) {
+  if (options_.compact_after_ms <= 0) return 0;
+  const int64_t cutoff = now_ms - options_.compact_after_ms;
+  const int target = options_.compacted_samples_per_chunk;
+  std::unique_lock lock(mu_);
+  int64_t removed = 0;
+  for (auto& [id, s] : series_) {
+    // Greedy runs, oldest first: a run ends before the chunk that would
+    // overflow the target or is not old enough. Runs of one stay as they are.
+    size_t begin = 0;
+    while (begin < s->sealed.size() && s->sealed[begin].max_t < cutoff) {
+      size_t end = begin;
+      int samples = 0;
+      while (end < s->sealed.size() && s->sealed[end].max_t < cutoff &&
+             samples + s->sealed[end].samples <= target) {
+        samples += s->sealed[end].samples;
+        ++end;
+      }
+      if (end == begin) end = begin + 1;  // a chunk already at the target
+      if (end - begin > 1 && MergeChunks(*s, begin, end)) {
+        removed += static_cast<int64_t>(end - begin - 1);
+        ++begin;
+      } else {
+        begin = end;
+      }
+    }
+  }
+  UpdateGauges();
+  if (compacted_ != nullptr && removed > 0) compacted_->Increment(static_cast<double>(removed));
+  return removed;
 }
 
 void Store::ApplyRetention(int64_t now_ms) {

@@ -39,6 +39,12 @@ struct StoreOptions {
   int64_t retention_ms = 15LL * 24 * 3600 * 1000;  // 0: keep forever
   int64_t retention_bytes = 0;                     // chunk bytes; 0: unlimited
   int samples_per_chunk = 120;                     // as Prometheus's head
+  // Compaction: sealed chunks whose newest sample is older than
+  // compact_after_ms are merged, per series and in time order, into chunks
+  // of up to compacted_samples_per_chunk samples (fewer chunk headers and
+  // per-chunk records). 0 disables it.
+  int64_t compact_after_ms = 2LL * 3600 * 1000;  // as Prometheus's first block range
+  int compacted_samples_per_chunk = 960;         // at most 65535 (the chunk's count field)
 };
 
 // Per query; 0 means unlimited. Exceeding one is TooLarge with a message.
@@ -112,6 +118,11 @@ class Store {
   // chunks are removed. Thread-safe.
   void ApplyRetention(int64_t now_ms);
 
+  // Merges runs of sealed chunks older than compact_after_ms before `now_ms`
+  // (see StoreOptions); the samples a Select returns are unchanged. Returns
+  // the number of chunks removed by merging. Thread-safe.
+  int64_t Compact(int64_t now_ms);
+
   StoreStats Stats() const;
 
   // Writes the store to `dir`/derived.store (temp file, fsync, rename).
@@ -148,6 +159,9 @@ class Store {
   Series& GetOrCreate(Labels labels);
   void RemoveSeries(uint32_t id);
   void DropChunk(Series& s, size_t index);
+  // Merges s.sealed[begin, end) into one chunk; false (and no change) when
+  // a chunk does not decode.
+  bool MergeChunks(Series& s, size_t begin, size_t end);
   void UpdateGauges();
   Status AppendLocked(Series& s, int64_t t, double v);
 
@@ -166,6 +180,7 @@ class Store {
   prometheus::Gauge* chunks_gauge_ = nullptr;
   prometheus::Gauge* bytes_gauge_ = nullptr;
   prometheus::Counter* appended_ = nullptr;
+  prometheus::Counter* compacted_ = nullptr;
 };
 
 }  // namespace depin::store

@@ -13,8 +13,6 @@ bool FitsBits(int64_t x, int n) {
   return -(half - 1) <= x && x <= half;
 }
 
-constexpr int kMaxSamples = 65535;
-
 // Two's-complement arithmetic without undefined overflow: corrupt chunks
 // decode to garbage, never to UB.
 int64_t WrapAdd(int64_t a, int64_t b) {
@@ -81,7 +79,7 @@ void XorChunkWriter::WriteValue(double v) {
 }
 
 Status XorChunkWriter::Append(int64_t t, double v) {
-  if (count_ >= kMaxSamples) return Status::InvalidArgument("chunk full");
+  if (count_ >= kMaxChunkSamples) return Status::InvalidArgument("chunk full");
   if (count_ > 0 && t <= t_) return Status::InvalidArgument("timestamps must increase");
   if (count_ == 0) {
     WriteVarint(t);

@@ -13,6 +13,9 @@
 
 namespace depin::store {
 
+// Most samples one chunk holds: its count is a 2-byte field.
+inline constexpr int kMaxChunkSamples = 65535;
+
 // Appends samples to one chunk. Timestamps must increase strictly.
 class XorChunkWriter {
  public:

@@ -371,6 +371,55 @@ TEST(Store, CorruptAndTruncatedFilesRecoverWhatIsIntact) {
   EXPECT_EQ(d.Stats().series, 0);
 }
 
+std::vector<SeriesData> SelectAll(const Store& st, SelectMode mode) {
+  auto got = st.Select({M(Matcher::Type::kEq, "__name__", "score")}, 0,
+                       std::numeric_limits<int64_t>::max(), mode, {});
+  EXPECT_TRUE(got.ok()) << got.status().message();
+  return got.ok() ? *got : std::vector<SeriesData>{};
+}
+
+TEST(Store, CompactionMergesOldChunksAndKeepsEverySample) {
+  Store st({});       // compact after 2h into chunks of up to 960 samples
+  Fill(st, 5, 1200);  // 5 h at 15 s: 10 chunks of 120 per series
+  const auto before = SelectAll(st, SelectMode::kSamples);
+  const auto stats_before = st.Stats();
+  const int64_t now = kT0 + 1200 * 15'000;
+
+  // Chunks ending before now - 2h (the first 6 of each series) become one.
+  EXPECT_EQ(st.Compact(now), 5 * 5);
+  EXPECT_EQ(st.Stats().chunks, stats_before.chunks - 25);
+  EXPECT_EQ(st.Stats().samples, stats_before.samples);
+  EXPECT_LT(st.Stats().bytes, stats_before.bytes);
+  const auto after = SelectAll(st, SelectMode::kSamples);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    ASSERT_EQ(after[i].samples.size(), before[i].samples.size());
+    for (size_t j = 0; j < after[i].samples.size(); ++j) {
+      EXPECT_EQ(after[i].samples[j].t, before[i].samples[j].t);
+      EXPECT_EQ(after[i].samples[j].v, before[i].samples[j].v);
+    }
+  }
+  const auto chunks = SelectAll(st, SelectMode::kChunks);
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks[0].chunks[0].samples, 720);
+  EXPECT_EQ(chunks[0].chunks[0].min_t, kT0);
+  EXPECT_EQ(chunks[0].chunks[0].max_t, kT0 + 719 * 15'000);
+
+  EXPECT_EQ(st.Compact(now), 0);  // nothing more is old enough
+  // Two hours later the next old chunks join up to the 960-sample target.
+  EXPECT_EQ(st.Compact(now + 2 * 3600 * 1000), 5 * 2);
+  EXPECT_EQ(SelectAll(st, SelectMode::kChunks)[0].chunks[0].samples, 960);
+
+  // Merged chunks survive the file format and keep retention by time.
+  Store back({});
+  EXPECT_EQ(back.Deserialize(st.Serialize()).corrupt_records, 0);
+  EXPECT_EQ(back.Stats().samples, st.Stats().samples);
+  EXPECT_EQ(back.Stats().chunks, st.Stats().chunks);
+  Store disabled({.compact_after_ms = 0});
+  Fill(disabled, 1, 1200);
+  EXPECT_EQ(disabled.Compact(now), 0);
+}
+
 TEST(Store, BytesPerSampleOfDerivedLikeSeries) {
   Store st({});
   Fill(st, 50, 1200);
@@ -378,6 +427,11 @@ TEST(Store, BytesPerSampleOfDerivedLikeSeries) {
   const double per_sample = static_cast<double>(s.bytes) / static_cast<double>(s.samples);
   RecordProperty("bytes_per_sample", std::to_string(per_sample));
   EXPECT_LT(per_sample, 1.5);
+  st.Compact(kT0 + 1200 * 15'000 + 2LL * 3600 * 1000);  // all of it old: 960 + 240
+  s = st.Stats();
+  const double compacted = static_cast<double>(s.bytes) / static_cast<double>(s.samples);
+  RecordProperty("bytes_per_sample_compacted", std::to_string(compacted));
+  EXPECT_LE(compacted, per_sample);
 }
 
 }  // namespace
