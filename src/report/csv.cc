@@ -26,7 +26,7 @@ std::string Number(std::optional<double> v) {
   std::string s = buf;
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
-  if (s == "-0") s = "0";
+  if (s == "-0") return "0";
   return s;
 }
 
