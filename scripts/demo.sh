@@ -184,7 +184,8 @@ start simulator "$DEMO_DIR/simulator.log" "$SIMULATOR" \
 wait_up simulator "http://127.0.0.1:$SIM_PORT/-/healthy" "${PIDS[-1]}"
 
 start sidecar "$DEMO_DIR/sidecar.log" "$SIDECAR" \
-  --web.listen-address="127.0.0.1:$SIDECAR_PORT" --config.file=config/demo.yml
+  --web.listen-address="127.0.0.1:$SIDECAR_PORT" --config.file=config/demo.yml \
+  --storage.path="$DEMO_DIR/sidecar-data"
 wait_up sidecar "http://127.0.0.1:$SIDECAR_PORT/-/ready" "${PIDS[-1]}"
 
 start prometheus "$DEMO_DIR/prometheus.log" "$PROMETHEUS" \
@@ -203,7 +204,10 @@ cat <<EOF
 depin demo is running: Prometheus scrapes the simulated provider fleet every
 5 s and remote-writes it to depin-sidecar, which ranks the providers.
 
+  sidecar web page (live leaderboard): http://127.0.0.1:$SIDECAR_PORT/ui
   sidecar /metrics (derived series):  http://127.0.0.1:$SIDECAR_PORT/metrics
+  sidecar JSON API, rankings:         http://127.0.0.1:$SIDECAR_PORT/api/v1/rankings
+  sidecar report (HTML):              http://127.0.0.1:$SIDECAR_PORT/api/v1/reports?period=1h
   Prometheus UI, reputation ranking:  $(graph_url 'sort_desc(depin_provider_reputation_score)' 1)
   Prometheus UI, reputation over time: $(graph_url 'depin_provider_reputation_score' 0)
   Prometheus UI, current tiers:       $(graph_url 'depin_provider_tier == 1' 1)
