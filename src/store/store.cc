@@ -308,6 +308,7 @@ void Store::DropChunk(Series& s, size_t index) {
   bytes_ -= static_cast<int64_t>(s.sealed[index].data.size());
   samples_ -= s.sealed[index].samples;
   --chunks_;
+  if (index < s.settled) --s.settled;
   s.sealed.erase(s.sealed.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
@@ -339,13 +340,14 @@ int64_t Store::Compact(int64_t now_ms) {
   for (auto& [id, s] : series_) {
     // Greedy runs, oldest first: a run ends before the chunk that would
     // overflow the target or is not old enough. Runs of one stay as they are.
-    size_t begin = 0;
-    while (begin < s->sealed.size() && s->sealed[begin].max_t < cutoff) {
+    auto& sealed = s->sealed;
+    size_t begin = s->settled;
+    while (begin < sealed.size() && sealed[begin].max_t < cutoff) {
       size_t end = begin;
       int samples = 0;
-      while (end < s->sealed.size() && s->sealed[end].max_t < cutoff &&
-             samples + s->sealed[end].samples <= target) {
-        samples += s->sealed[end].samples;
+      while (end < sealed.size() && sealed[end].max_t < cutoff &&
+             samples + sealed[end].samples <= target) {
+        samples += sealed[end].samples;
         ++end;
       }
       if (end == begin) end = begin + 1;  // a chunk already at the target
@@ -355,6 +357,12 @@ int64_t Store::Compact(int64_t now_ms) {
       } else {
         begin = end;
       }
+    }
+    // Chunks only grow and runs are cut greedily oldest first, so an old
+    // chunk that cannot take in the old chunk after it never changes again.
+    while (s->settled + 1 < sealed.size() && sealed[s->settled + 1].max_t < cutoff &&
+           sealed[s->settled].samples + sealed[s->settled + 1].samples > target) {
+      ++s->settled;
     }
   }
   UpdateGauges();

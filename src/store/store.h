@@ -153,6 +153,9 @@ class Store {
     int64_t head_max_t = 0;
     int64_t last_t = 0;
     bool has_data = false;
+    // Leading sealed chunks that compaction is done with: old, and unable to
+    // take in the chunk after them. Compact starts after them.
+    size_t settled = 0;
   };
 
   // Under mu_ (exclusive).

@@ -409,6 +409,18 @@ TEST(Store, CompactionMergesOldChunksAndKeepsEverySample) {
   // Two hours later the next old chunks join up to the 960-sample target.
   EXPECT_EQ(st.Compact(now + 2 * 3600 * 1000), 5 * 2);
   EXPECT_EQ(SelectAll(st, SelectMode::kChunks)[0].chunks[0].samples, 960);
+  // The full 960-sample chunk is settled; retention dropping it leaves the
+  // rest compacting as before, and every remaining sample is intact.
+  Store aged({.retention_ms = 1LL * 3600 * 1000});
+  Fill(aged, 1, 1200);
+  EXPECT_EQ(aged.Compact(now + 2 * 3600 * 1000), 7);  // 960 + 240
+  aged.ApplyRetention(kT0 + 1200 * 15'000);           // drops the 960-sample chunk
+  EXPECT_EQ(aged.Stats().samples, 240);
+  EXPECT_EQ(aged.Compact(now + 2 * 3600 * 1000), 0);
+  const auto rest = SelectAll(aged, SelectMode::kSamples);
+  ASSERT_EQ(rest.size(), 1u);
+  ASSERT_EQ(rest[0].samples.size(), 240u);
+  EXPECT_EQ(rest[0].samples.front().t, kT0 + 960 * 15'000);
 
   // Merged chunks survive the file format and keep retention by time.
   Store back({});
