@@ -77,6 +77,35 @@ void AppendSeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
   }
 }
 
+// Dropped series and their samples by reason, tallied over one request and
+// added to the counters once: Family::Add hashes its labels under a lock, and
+// most series of real traffic are dropped (outside the contract).
+class DropTally {
+ public:
+  void Add(std::string_view reason, int64_t samples) {
+    for (Entry& e : entries_) {
+      if (e.reason == reason) {
+        ++e.series;
+        e.samples += samples;
+        return;
+      }
+    }
+    entries_.push_back({reason, 1, samples});
+  }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const Entry& e : entries_) fn(e.reason, e.series, e.samples);
+  }
+
+ private:
+  struct Entry {
+    std::string_view reason;
+    int64_t series;
+    int64_t samples;
+  };
+  std::vector<Entry> entries_;
+};
+
 // A routed series waiting for the store's lock; its key is
 // keys.substr(key_begin, key_end - key_begin) of one buffer per request.
 struct Pending {
@@ -147,18 +176,28 @@ Ingester::Ingester(const LimitsConfig& limits, const route::Router& router,
               .Help("Zero samples stored at a counter's created timestamp (remote-write 2.0), "
                     "so that a restart between two samples counts as a reset.")
               .Register(registry)
-              .Add({})) {}
+              .Add({})) {
+  for (size_t i = 0; i < kAnsweredCodes.size(); ++i)
+    requests_by_code_[i] = &requests_.Add({{"code", std::to_string(kAnsweredCodes[i])}});
+}
 
 void Ingester::CountRejected(std::string_view reason, int64_t samples) {
   if (samples > 0)
     rejected_.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(samples));
 }
 
-void Ingester::CountDropped(std::string_view reason) {
-  dropped_.Add({{"reason", std::string(reason)}}).Increment();
+void Ingester::CountDropped(std::string_view reason, int64_t series) {
+  if (series > 0)
+    dropped_.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(series));
 }
 
 WriteOutcome Ingester::Finish(WriteOutcome outcome) {
+  for (size_t i = 0; i < kAnsweredCodes.size(); ++i) {
+    if (kAnsweredCodes[i] == outcome.http_status) {
+      requests_by_code_[i]->Increment();
+      return outcome;
+    }
+  }
   requests_.Add({{"code", std::to_string(outcome.http_status)}}).Increment();
   return outcome;
 }
@@ -253,11 +292,11 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
   const LabelLimits label_limits{limits_.max_labels_per_series, limits_.max_label_name_length,
                                  limits_.max_label_value_length};
   std::string first_problem;
+  DropTally tally;
   auto drop = [&](int idx, std::string_view reason, const std::string& detail, bool is_error) {
     const auto& ts = request.timeseries(idx);
     ++out.series_dropped;
-    CountDropped(reason);
-    CountRejected(reason, ts.samples_size());
+    tally.Add(reason, ts.samples_size());
     if (is_error && first_problem.empty()) {
       first_problem = std::string(reason) + ": " + detail + " in series " + DescribeSeries(ts);
     }
@@ -275,8 +314,7 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
     for (const auto& d : v2->dropped) {
       out.samples_received += d.samples;
       ++out.series_dropped;
-      CountDropped(d.reason);
-      CountRejected(d.reason, d.samples);
+      tally.Add(d.reason, d.samples);
       if (!d.is_error) continue;
       ++errors;
       if (first_problem.empty()) {
@@ -382,6 +420,10 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
     out.histograms_written = written_by_origin[static_cast<size_t>(SeriesOrigin::kHistogramCount)];
     created_timestamp_zeros_.Increment(static_cast<double>(created_zeros));
   }
+  tally.ForEach([&](std::string_view reason, int64_t series, int64_t samples) {
+    CountDropped(reason, series);
+    CountRejected(reason, samples);
+  });
   for (size_t r = 0; r < by_result.size(); ++r) {
     auto result = static_cast<windows::AppendResult>(r);
     if (windows::IsStored(result)) {

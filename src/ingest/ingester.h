@@ -9,6 +9,7 @@
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -71,13 +72,17 @@ class Ingester {
   WriteOutcome Ingest(const prometheus::WriteRequest& request, const V2Translation* v2,
                       int64_t now_ms, WriteOutcome out);
   void CountRejected(std::string_view reason, int64_t samples);
-  void CountDropped(std::string_view reason);
+  void CountDropped(std::string_view reason, int64_t series);
+
+  // The statuses Write answers with; their counters are looked up once.
+  static constexpr std::array<int, 5> kAnsweredCodes{204, 400, 413, 415, 503};
 
   LimitsConfig limits_;
   ConcurrencyLimiter limiter_;
   const route::Router& router_;
   windows::WindowStore& store_;
   prometheus::Family<prometheus::Counter>& requests_;
+  std::array<prometheus::Counter*, kAnsweredCodes.size()> requests_by_code_{};
   prometheus::Counter& received_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& dropped_;

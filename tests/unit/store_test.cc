@@ -178,6 +178,23 @@ std::vector<std::string> Providers(const std::vector<SeriesData>& got) {
 TEST(Crc32c, KnownVector) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
   EXPECT_EQ(Crc32c(""), 0u);
+  EXPECT_EQ(Crc32cPortable("123456789"), 0xE3069283u);
+}
+
+// The CRC32-instruction path and the table agree on every length and
+// alignment, and when a checksum is continued over pieces.
+TEST(Crc32c, HardwareAndTableAgree) {
+  std::mt19937 rng(7);
+  std::string data(4099, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (size_t off = 0; off < 9; ++off) {
+    for (size_t len : {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4090}) {
+      std::string_view piece = std::string_view(data).substr(off, len);
+      ASSERT_EQ(Crc32c(piece), Crc32cPortable(piece)) << off << " " << len;
+      const uint32_t head = Crc32c(piece.substr(0, len / 3));
+      ASSERT_EQ(Crc32c(piece.substr(len / 3), head), Crc32cPortable(piece)) << off << " " << len;
+    }
+  }
 }
 
 TEST(Store, AppendSelectSamplesAndChunks) {
