@@ -26,11 +26,40 @@ class ReferenceQuantilesTest(IntegrationTestCase):
         sim, sidecar, prom = fleet.processes()
         time.sleep(RUN_SECONDS)
 
-        samples = sidecar.metrics()
-        at = value_of(samples, "depin_sidecar_last_evaluation_timestamp_seconds")
-        self.assertIsNotNone(at)
+        # A figure can differ while a remote-write batch is still in flight
+        # (a few samples of a provider with few jobs move a p95 by a bucket,
+        # more so on a busy machine), which the next evaluation resolves: an
+        # evaluation passes when every figure agrees, and one of three
+        # successive evaluations must.
+        attempts = []
+        last_at = None
+        for attempt in range(3):
+            samples = self.wait_next_evaluation(sidecar, last_at)
+            last_at = value_of(samples, "depin_sidecar_last_evaluation_timestamp_seconds")
+            compared, worst, bad = self.compare(samples, prom, last_at)
+            self.assertGreaterEqual(compared, 2 * 3 * 6)
+            log("evaluation %d: compared %d percentiles; worst relative difference %.2f%%"
+                % (attempt + 1, compared, 100 * worst))
+            if not bad:
+                return
+            attempts.append(bad)
+        self.fail("percentiles disagreed in 3 successive evaluations: %r" % attempts)
+
+    def wait_next_evaluation(self, sidecar, last_at):
+        deadline = time.time() + 30
+        while True:
+            samples = sidecar.metrics()
+            at = value_of(samples, "depin_sidecar_last_evaluation_timestamp_seconds")
+            self.assertIsNotNone(at)
+            if last_at is None or at > last_at:
+                return samples
+            self.assertLess(time.time(), deadline, "no new evaluation within 30 s")
+            time.sleep(0.5)
+
+    def compare(self, samples, prom, at):
         compared = 0
         worst = 0.0
+        bad = []
         for family, raw in PAIRS:
             for labels, ours in select(samples, family):
                 provider, pct = labels["provider"], labels["percentile"]
@@ -44,10 +73,10 @@ class ReferenceQuantilesTest(IntegrationTestCase):
                 worst = max(worst, diff)
                 log("%s{provider=%s,percentile=%s}: sidecar %.4f prometheus %.4f (%.2f%%)"
                     % (family, provider, pct, ours, theirs, 100 * diff))
-                self.assertLessEqual(diff, RELATIVE_TOLERANCE, expr)
+                if diff > RELATIVE_TOLERANCE:
+                    bad.append((expr, ours, theirs))
                 compared += 1
-        log("compared %d percentiles; worst relative difference %.2f%%" % (compared, 100 * worst))
-        self.assertGreaterEqual(compared, 2 * 3 * 6)
+        return compared, worst, bad
 
 
 if __name__ == "__main__":
