@@ -60,13 +60,13 @@ bool HasHardwareCrc() {
 
 }  // namespace
 
+uint32_t Crc32cPortable(std::string_view data, uint32_t crc) { return ~TableCrc(data, ~crc); }
+
 uint32_t Crc32c(std::string_view data, uint32_t crc) {
 #if defined(__x86_64__)
   if (HasHardwareCrc()) return ~HardwareCrc(data, ~crc);
 #endif
-  return ~TableCrc(data, ~crc);
+  return Crc32cPortable(data, crc);
 }
-
-uint32_t Crc32cPortable(std::string_view data, uint32_t crc) { return ~TableCrc(data, ~crc); }
 
 }  // namespace depin::store
