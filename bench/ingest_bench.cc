@@ -10,7 +10,9 @@
 #include "config/config.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
+#include "ingest/decode.h"
 #include "ingest/ingester.h"
+#include "ingest/write_view.h"
 #include "payload.h"
 
 namespace depin::bench {
@@ -66,6 +68,21 @@ void BM_DecodeFloor(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * p.samples_per_body);
 }
 
+// The same floor with the sidecar's own wire reader (string_views into the
+// decompressed buffer) in place of libprotobuf.
+void BM_DecodeFloorView(benchmark::State& state) {
+  const Payloads& p = GetPayloads(static_cast<int>(state.range(0)));
+  std::string raw;
+  ingest::WriteRequestView view;
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& body = p.bodies[i++ % p.bodies.size()];
+    benchmark::DoNotOptimize(ingest::DecompressSnappy(body, 1LL << 30, &raw).ok());
+    benchmark::DoNotOptimize(ingest::ParseWriteRequestView(raw, &view).ok());
+  }
+  state.SetItemsProcessed(state.iterations() * p.samples_per_body);
+}
+
 void BM_IngestPath(benchmark::State& state) {
   const Payloads& p = GetPayloads(static_cast<int>(state.range(0)));
   Config c = BenchConfig();
@@ -116,6 +133,7 @@ void BM_EvaluateAndRender(benchmark::State& state) {
 }
 
 BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeFloorView)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IngestPath)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EvaluateAndRender)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 

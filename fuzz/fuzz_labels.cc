@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "ingest/decode.h"
@@ -29,41 +30,39 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using depin::ingest::LabelProblem;
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  prometheus::TimeSeries series;
+  std::vector<depin::route::LabelRef> labels;  // views into the input
   for (bool is_name = true; !input.empty() || !is_name; is_name = !is_name) {
     size_t cut = input.find('\xff');
     std::string_view field = input.substr(0, cut);
     input = cut == std::string_view::npos ? std::string_view() : input.substr(cut + 1);
     if (is_name) {
-      series.add_labels()->set_name(std::string(field));
+      labels.push_back({field, {}});
     } else {
-      series.mutable_labels()->rbegin()->set_value(std::string(field));
+      labels.back().value = field;
     }
   }
   const depin::ingest::LabelLimits limits{8, 32, 64};
-  LabelProblem problem = depin::ingest::ValidateLabels(series.labels(), limits);
+  LabelProblem problem = depin::ingest::ValidateLabels(labels, limits);
   if (problem != LabelProblem::kOk) return 0;
 
   // Valid: within limits, names valid and strictly increasing, a __name__.
-  Check(series.labels_size() >= 1 && series.labels_size() <= limits.max_labels);
+  Check(!labels.empty() && static_cast<int64_t>(labels.size()) <= limits.max_labels);
   bool has_name = false;
-  std::vector<depin::route::LabelRef> refs;
-  for (int i = 0; i < series.labels_size(); ++i) {
-    const auto& l = series.labels(i);
-    Check(!l.value().empty() && static_cast<int64_t>(l.value().size()) <= limits.max_value_length);
-    Check(static_cast<int64_t>(l.name().size()) <= limits.max_name_length);
-    if (l.name() == "__name__") {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto& l = labels[i];
+    Check(!l.value.empty() && static_cast<int64_t>(l.value.size()) <= limits.max_value_length);
+    Check(static_cast<int64_t>(l.name.size()) <= limits.max_name_length);
+    if (l.name == "__name__") {
       has_name = true;
-      Check(depin::ingest::IsValidMetricName(l.value()));
+      Check(depin::ingest::IsValidMetricName(l.value));
     } else {
-      Check(depin::ingest::IsValidLabelName(l.name()));
+      Check(depin::ingest::IsValidLabelName(l.name));
     }
-    if (i > 0) Check(series.labels(i - 1).name() < l.name());
-    refs.push_back({l.name(), l.value()});
+    if (i > 0) Check(labels[i - 1].name < l.name);
   }
   Check(has_name);
 
-  depin::route::Route route = GetRouter().RouteSeries(refs);
+  depin::route::Route route = GetRouter().RouteSeries(labels);
   if (route.verdict == depin::route::Verdict::kRouted) {
     Check(!route.provider.empty());
     if (route.role == depin::route::Role::kBucket) Check(!std::isnan(route.le));

@@ -63,6 +63,11 @@ std::vector<std::pair<std::string, prometheus::WriteRequest>> EdgeCases() {
        {Series("depin_job_duration_seconds_bucket", {{"le", "x"}}), {{kT0, 1}}},
        {Series("depin_job_duration_seconds_sum"), {{kT0, 9}, {kT0 + 15'000, 12}}},
        {Series("depin_job_duration_seconds_count"), {{kT0, 3}, {kT0 + 15'000, 5}}}});
+  // Regression (fuzz_ingest_write in CI): a histogram's _sum and _count
+  // without any _bucket series made Snapshot index an empty bucket vector.
+  add("histogram_without_buckets",
+      {{Series("depin_job_duration_seconds_sum"), {{kT0, 9}, {kT0 + 15'000, 12}}},
+       {Series("depin_job_duration_seconds_count"), {{kT0, 3}, {kT0 + 15'000, 5}}}});
   add("gauges_special_values",
       {{Series("DCGM_FI_DEV_GPU_UTIL", {{"gpu", "0"}}),
         {{kT0, 50}, {kT0 + 15'000, stale}, {kT0 + 30'000, std::nan("")}}},
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, req] : EdgeCases()) requests.emplace_back(name, req.SerializeAsString());
   for (const auto& [name, raw] : requests) {
     Write(dir / "fuzz_ingest_write", name, raw);
+    Write(dir / "fuzz_write_view", name, raw);
     Write(dir / "fuzz_decode", name, Compress(raw));
   }
   Write(dir / "fuzz_decode", "bomb_header", std::string("\x80\x80\x80\x80\x04", 5) + "xxxxxxxx");

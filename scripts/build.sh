@@ -3,7 +3,8 @@
 # DEPIN_SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, no benchmarks).
 # Extra arguments are passed to the CMake configure step.
 # DEPIN_SKIP_DEPS=1 skips the dependency check; DEPIN_BUILD_DIR overrides the
-# build directory and DEPIN_JOBS the number of parallel jobs (default: nproc).
+# build directory, DEPIN_JOBS the number of parallel jobs (default: nproc) and
+# DEPIN_BUILD_TARGET the one target to build (default: all).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -24,5 +25,9 @@ fi
 echo "build: configuring $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" "${ARGS[@]}" "$@"
 echo "build: building $BUILD_DIR with $JOBS jobs"
-cmake --build "$BUILD_DIR" -j "$JOBS"
+if [ -n "${DEPIN_BUILD_TARGET:-}" ]; then
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target "$DEPIN_BUILD_TARGET"
+else
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+fi
 echo "build: $BUILD_DIR done"

@@ -15,7 +15,7 @@ SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(fuzz_decode fuzz_decode_v2 fuzz_ingest_write fuzz_labels fuzz_duration fuzz_config)
+  TARGETS=(fuzz_decode fuzz_write_view fuzz_decode_v2 fuzz_ingest_write fuzz_labels fuzz_duration fuzz_config)
 fi
 BUILD_DIR=${DEPIN_FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${DEPIN_JOBS:-$(nproc 2>/dev/null || echo 2)}

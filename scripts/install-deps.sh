@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libprotobuf-dev protobuf-compiler libsnappy-dev libcpp-httplib-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev libcpp-httplib-dev libabsl-dev
   libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev libglpk-dev
   libssl-dev libcrypt-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev

@@ -127,29 +127,28 @@ bool IsValidMetricName(std::string_view name) {
   return IsValidName(name, kStart | kColon, kStart | kDigit | kColon);
 }
 
-LabelProblem ValidateLabels(const google::protobuf::RepeatedPtrField<prometheus::Label>& labels,
-                            const LabelLimits& limits) {
+LabelProblem ValidateLabels(std::span<const route::LabelRef> labels, const LabelLimits& limits) {
   if (labels.empty()) return LabelProblem::kNoLabels;
-  if (labels.size() > limits.max_labels) return LabelProblem::kTooManyLabels;
+  if (static_cast<int64_t>(labels.size()) > limits.max_labels) return LabelProblem::kTooManyLabels;
   bool has_name = false;
-  const std::string* previous = nullptr;
+  const std::string_view* previous = nullptr;
   for (const auto& label : labels) {
-    const std::string& name = label.name();
+    const std::string_view& name = label.name;
     if (static_cast<int64_t>(name.size()) > limits.max_name_length) {
       return LabelProblem::kLabelNameTooLong;
     }
-    if (static_cast<int64_t>(label.value().size()) > limits.max_value_length) {
+    if (static_cast<int64_t>(label.value.size()) > limits.max_value_length) {
       return LabelProblem::kLabelValueTooLong;
     }
     if (name == "__name__") {
       has_name = true;
-      if (!IsValidMetricName(label.value())) return LabelProblem::kInvalidMetricName;
+      if (!IsValidMetricName(label.value)) return LabelProblem::kInvalidMetricName;
     } else if (!IsValidLabelName(name)) {
       return LabelProblem::kInvalidLabelName;
-    } else if (!IsValidUtf8(label.value())) {
+    } else if (!IsValidUtf8(label.value)) {
       return LabelProblem::kInvalidUtf8;
     }
-    if (label.value().empty()) return LabelProblem::kEmptyLabelValue;
+    if (label.value.empty()) return LabelProblem::kEmptyLabelValue;
     if (previous != nullptr) {
       if (*previous == name) return LabelProblem::kDuplicateLabel;
       if (*previous > name) return LabelProblem::kUnsortedLabels;

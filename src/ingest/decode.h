@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "remote.pb.h"
+#include "route/router.h"
 
 namespace depin::ingest {
 
@@ -48,8 +50,7 @@ struct LabelLimits {
 // sorted by name, no duplicates, within the limits, values valid UTF-8.
 // Empty values are allowed by the data model only as "label absent", so
 // they are rejected here.
-LabelProblem ValidateLabels(const google::protobuf::RepeatedPtrField<prometheus::Label>& labels,
-                            const LabelLimits& limits);
+LabelProblem ValidateLabels(std::span<const route::LabelRef> labels, const LabelLimits& limits);
 
 bool IsValidLabelName(std::string_view name);
 // Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.

@@ -2,11 +2,15 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "common/duration.h"
 #include "ingest/decode.h"
 #include "ingest/translate_v2.h"
+#include "ingest/write_view.h"
 
 namespace depin::ingest {
 namespace {
@@ -41,11 +45,14 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // {a="b", ...} for messages: single line, bounded length.
-std::string DescribeSeries(const prometheus::TimeSeries& ts) {
+std::string DescribeSeries(std::span<const route::LabelRef> labels) {
   std::string out = "{";
-  for (const auto& l : ts.labels()) {
+  for (const auto& l : labels) {
     if (out.size() > 1) out += ", ";
-    out += l.name() + "=\"" + (IsValidUtf8(l.value()) ? l.value() : "<invalid UTF-8>") + "\"";
+    out.append(l.name);
+    out += "=\"";
+    out.append(IsValidUtf8(l.value) ? l.value : "<invalid UTF-8>");
+    out += "\"";
     if (out.size() > 200) {
       out.resize(200);
       out += "...";
@@ -59,20 +66,20 @@ std::string DescribeSeries(const prometheus::TimeSeries& ts) {
   return out;
 }
 
-std::string_view MetricName(const prometheus::TimeSeries& ts) {
-  for (const auto& l : ts.labels()) {
-    if (l.name() == "__name__") return l.value();
+std::string_view MetricName(std::span<const route::LabelRef> labels) {
+  for (const auto& l : labels) {
+    if (l.name == "__name__") return l.value;
   }
   return {};
 }
 
 // Appends the canonical identity of a series to `key`: name=value pairs
 // separated by 0xfe/0xff.
-void AppendSeriesKey(const prometheus::TimeSeries& ts, std::string* key) {
-  for (const auto& l : ts.labels()) {
-    key->append(l.name());
+void AppendSeriesKey(std::span<const route::LabelRef> labels, std::string* key) {
+  for (const auto& l : labels) {
+    key->append(l.name);
     key->push_back('\xfe');
-    key->append(l.value());
+    key->append(l.value);
     key->push_back('\xff');
   }
 }
@@ -109,7 +116,7 @@ class DropTally {
 // A routed series waiting for the store's lock; its key is
 // keys.substr(key_begin, key_end - key_begin) of one buffer per request.
 struct Pending {
-  int series;
+  size_t series;
   route::Route route;
   size_t key_begin;
   size_t key_end;
@@ -249,26 +256,30 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
     out.message = st.message();
     return Finish(out);
   }
+  // 1.0 is read in place (views into `raw`); 2.0 through libprotobuf and
+  // a translation, which the view then points into.
+  thread_local WriteRequestView view;
   google::protobuf::Arena arena;
-  auto* request = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
   auto* v2_request = v2 ? google::protobuf::Arena::CreateMessage<v2::Request>(&arena) : nullptr;
-  st = v2 ? ParseWriteV2Request(raw, v2_request) : ParseWriteRequest(raw, request);
+  st = v2 ? ParseWriteV2Request(raw, v2_request) : ParseWriteRequestView(raw, &view);
   if (!st.ok()) {
     out.http_status = 400;
     out.message = st.message();
     return Finish(out);
   }
-  const int sent_series = v2 ? v2_request->timeseries_size() : request->timeseries_size();
+  const int64_t sent_series =
+      v2 ? v2_request->timeseries_size() : static_cast<int64_t>(view.series_count());
   if (sent_series > limits_.max_series_per_request) {
     out.http_status = 413;
     out.message = std::to_string(sent_series) + " series exceed the limit of " +
                   std::to_string(limits_.max_series_per_request) + " per request";
     return Finish(out);
   }
-  if (!v2) return Finish(Ingest(*request, nullptr, now_ms, std::move(out)));
+  if (!v2) return Finish(Ingest(view, nullptr, now_ms, std::move(out)));
 
   // 2.0: translated into the 1.0 form (native histograms into classic
   // series) and ingested by the same path.
+  auto* request = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
   V2Translation translation;
   // A sample costs at least 8 bytes decompressed; expanded histograms may
   // hold no more than a 1.0 body of the same limit could.
@@ -284,30 +295,30 @@ WriteOutcome Ingester::Write(const WriteInput& input, int64_t now_ms) {
   native_histograms_converted_.Increment(static_cast<double>(translation.histograms_converted));
   exemplars_received_.Increment(static_cast<double>(translation.exemplars));
   metadata_received_.Increment(static_cast<double>(translation.metadata));
-  return Finish(Ingest(*request, &translation, now_ms, std::move(out)));
+  ViewWriteRequest(*request, &view);
+  return Finish(Ingest(view, &translation, now_ms, std::move(out)));
 }
 
-WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2Translation* v2,
+WriteOutcome Ingester::Ingest(const WriteRequestView& request, const V2Translation* v2,
                               int64_t now_ms, WriteOutcome out) {
   const LabelLimits label_limits{limits_.max_labels_per_series, limits_.max_label_name_length,
                                  limits_.max_label_value_length};
   std::string first_problem;
   DropTally tally;
-  auto drop = [&](int idx, std::string_view reason, const std::string& detail, bool is_error) {
-    const auto& ts = request.timeseries(idx);
+  auto drop = [&](size_t idx, std::string_view reason, const std::string& detail, bool is_error) {
     ++out.series_dropped;
-    tally.Add(reason, ts.samples_size());
+    tally.Add(reason, static_cast<int64_t>(request.samples(idx).size()));
     if (is_error && first_problem.empty()) {
-      first_problem = std::string(reason) + ": " + detail + " in series " + DescribeSeries(ts);
+      first_problem =
+          std::string(reason) + ": " + detail + " in series " + DescribeSeries(request.labels(idx));
     }
   };
 
   // Pass 1, no lock: validate and route.
   std::vector<Pending> pending;
-  pending.reserve(static_cast<size_t>(request.timeseries_size()));
+  pending.reserve(request.series_count());
   thread_local std::string keys;  // every pending series' key, capacity reused
   keys.clear();
-  std::vector<route::LabelRef> refs;
   int errors = 0;
   if (v2 != nullptr) {
     // Series the translation could not use (bad symbol references, ...).
@@ -322,25 +333,23 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
       }
     }
   }
-  for (int i = 0; i < request.timeseries_size(); ++i) {
-    const auto& ts = request.timeseries(i);
-    out.samples_received += ts.samples_size();
+  for (size_t i = 0; i < request.series_count(); ++i) {
+    const std::span<const route::LabelRef> labels = request.labels(i);
+    out.samples_received += static_cast<int64_t>(request.samples(i).size());
     // Cheap drop of series outside the contract, before validating labels.
     // A series without a name is malformed, not merely out of contract.
-    std::string_view name = MetricName(ts);
+    std::string_view name = MetricName(labels);
     if (!name.empty() && !router_.MayRoute(name)) {
       drop(i, "not_in_contract", "", false);
       continue;
     }
-    LabelProblem problem = ValidateLabels(ts.labels(), label_limits);
+    LabelProblem problem = ValidateLabels(labels, label_limits);
     if (problem != LabelProblem::kOk) {
       ++errors;
       drop(i, LabelProblemReason(problem), "invalid labels", true);
       continue;
     }
-    refs.clear();
-    for (const auto& l : ts.labels()) refs.push_back({l.name(), l.value()});
-    route::Route route = router_.RouteSeries(refs);
+    route::Route route = router_.RouteSeries(labels);
     switch (route.verdict) {
       case route::Verdict::kNotInContract:
         drop(i, "not_in_contract", "", false);
@@ -357,28 +366,38 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
         break;
     }
     const size_t key_begin = keys.size();
-    AppendSeriesKey(ts, &keys);
+    AppendSeriesKey(labels, &keys);
     pending.push_back(Pending{i, std::move(route), key_begin, keys.size()});
   }
 
   // Pass 2, one lock: resolve and append.
   std::array<int64_t, windows::kAppendResultCount> by_result{};
-  const prometheus::TimeSeries* first_out_of_order = nullptr;
+  std::optional<size_t> first_out_of_order;  // series index
   int64_t first_out_of_order_ts = 0;
   std::array<int64_t, 3> written_by_origin{};  // indexed by SeriesOrigin
   int64_t created_zeros = 0;
   const int64_t tolerance_ms = store_.out_of_order_tolerance_ms();
   {
     auto batch = store_.BeginBatch(now_ms);
-    for (const Pending& p : pending) {
-      auto ref = batch.Resolve(std::string_view(keys).substr(p.key_begin, p.key_end - p.key_begin),
-                               p.route);
+    auto key_of = [&](const Pending& p) {
+      return std::string_view(keys).substr(p.key_begin, p.key_end - p.key_begin);
+    };
+    // Lookups in a large index are cache misses: start them a few ahead.
+    constexpr size_t kPrefetchAhead = 8;
+    for (size_t k = 0; k < std::min(kPrefetchAhead, pending.size()); ++k) {
+      batch.Prefetch(key_of(pending[k]));
+    }
+    for (size_t pi = 0; pi < pending.size(); ++pi) {
+      const Pending& p = pending[pi];
+      if (pi + kPrefetchAhead < pending.size())
+        batch.Prefetch(key_of(pending[pi + kPrefetchAhead]));
+      auto ref = batch.Resolve(key_of(p), p.route);
       if (!ref.ok()) {
         ++errors;
         drop(p.series, "limit_exceeded", ref.status().message(), true);
         continue;
       }
-      const auto& ts = request.timeseries(p.series);
+      const std::span<const SampleRef> samples = request.samples(p.series);
       // A counter's created timestamp (2.0) becomes a zero sample before the
       // sample it belongs to, as Prometheus's created-timestamp zero
       // ingestion does: the window then sees a restart between two samples
@@ -387,31 +406,31 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
       // value never lands in one slot; a zero the store already has is
       // refused there as a duplicate.
       const std::vector<int64_t>* starts =
-          v2 != nullptr && !v2->start_ms[static_cast<size_t>(p.series)].empty() &&
+          v2 != nullptr && !v2->start_ms[p.series].empty() &&
                   (p.route.role != route::Role::kValue ||
                    DefaultKind(p.route.signal) == SignalKind::kCounter)
-              ? &v2->start_ms[static_cast<size_t>(p.series)]
+              ? &v2->start_ms[p.series]
               : nullptr;
       int64_t last_zero_ms = 0;
       int64_t stored = 0;
-      for (int k = 0; k < ts.samples_size(); ++k) {
-        const auto& sample = ts.samples(k);
-        const int64_t start_ms = starts != nullptr ? (*starts)[static_cast<size_t>(k)] : 0;
-        if (start_ms != 0 && start_ms != last_zero_ms && start_ms < sample.timestamp() &&
-            sample.timestamp() - start_ms <= tolerance_ms) {
+      for (size_t k = 0; k < samples.size(); ++k) {
+        const SampleRef& sample = samples[k];
+        const int64_t start_ms = starts != nullptr ? (*starts)[k] : 0;
+        if (start_ms != 0 && start_ms != last_zero_ms && start_ms < sample.timestamp_ms &&
+            sample.timestamp_ms - start_ms <= tolerance_ms) {
           last_zero_ms = start_ms;
           if (windows::IsStored(batch.Append(ref.value(), start_ms, 0.0))) ++created_zeros;
         }
-        auto r = batch.Append(ref.value(), sample.timestamp(), sample.value());
+        auto r = batch.Append(ref.value(), sample.timestamp_ms, sample.value);
         ++by_result[static_cast<size_t>(r)];
         stored += windows::IsStored(r) ? 1 : 0;
-        if (r == windows::AppendResult::kOutOfOrder && first_out_of_order == nullptr) {
-          first_out_of_order = &ts;
-          first_out_of_order_ts = sample.timestamp();
+        if (r == windows::AppendResult::kOutOfOrder && !first_out_of_order) {
+          first_out_of_order = p.series;
+          first_out_of_order_ts = sample.timestamp_ms;
         }
       }
       if (v2 != nullptr) {
-        written_by_origin[static_cast<size_t>(v2->origin[static_cast<size_t>(p.series)])] += stored;
+        written_by_origin[static_cast<size_t>(v2->origin[p.series])] += stored;
       }
     }
   }
@@ -437,12 +456,11 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
   received_.Increment(static_cast<double>(out.samples_received));
   if (errors > 0) {
     // 2.0: counted after translation (a native histogram is several series).
-    const size_t series =
-        static_cast<size_t>(request.timeseries_size()) + (v2 != nullptr ? v2->dropped.size() : 0);
+    const size_t series = request.series_count() + (v2 != nullptr ? v2->dropped.size() : 0);
     out.http_status = 400;
     out.message = "dropped " + std::to_string(errors) + " of " + std::to_string(series) +
                   " series (others stored); first: " + first_problem;
-  } else if (first_out_of_order != nullptr) {
+  } else if (first_out_of_order) {
     // As Prometheus's receiver: 400 (a retry cannot succeed), but only for
     // samples past the tolerance, and after storing everything else.
     const int64_t n = by_result[static_cast<size_t>(windows::AppendResult::kOutOfOrder)];
@@ -452,7 +470,7 @@ WriteOutcome Ingester::Ingest(const prometheus::WriteRequest& request, const V2T
                   "out-of-order tolerance of " +
                   FormatDuration(store_.out_of_order_tolerance_ms()) +
                   " were not stored (others stored); first: series " +
-                  DescribeSeries(*first_out_of_order) + " at timestamp " +
+                  DescribeSeries(request.labels(*first_out_of_order)) + " at timestamp " +
                   std::to_string(first_out_of_order_ts);
   }
   return out;

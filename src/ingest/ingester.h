@@ -48,6 +48,7 @@ struct WriteOutcome {
 };
 
 struct V2Translation;
+class WriteRequestView;
 
 class Ingester {
  public:
@@ -69,7 +70,7 @@ class Ingester {
   WriteOutcome Finish(WriteOutcome outcome);
   // Validates, routes and appends the series of a decoded request; `v2` is
   // set when it was translated from a remote-write 2.0 request.
-  WriteOutcome Ingest(const prometheus::WriteRequest& request, const V2Translation* v2,
+  WriteOutcome Ingest(const WriteRequestView& request, const V2Translation* v2,
                       int64_t now_ms, WriteOutcome out);
   void CountRejected(std::string_view reason, int64_t samples);
   void CountDropped(std::string_view reason, int64_t series);

@@ -62,7 +62,7 @@ std::string Router::RewriteProvider(std::string_view raw) const {
 }
 
 namespace {
-std::string_view Find(const std::vector<LabelRef>& labels, std::string_view name) {
+std::string_view Find(std::span<const LabelRef> labels, std::string_view name) {
   for (const auto& l : labels) {
     if (l.name == name) return l.value;
   }
@@ -70,7 +70,7 @@ std::string_view Find(const std::vector<LabelRef>& labels, std::string_view name
 }
 }  // namespace
 
-Route Router::RouteSeries(const std::vector<LabelRef>& labels) const {
+Route Router::RouteSeries(std::span<const LabelRef> labels) const {
   Route route;
   auto it = by_metric_.find(Find(labels, "__name__"));
   if (it == by_metric_.end()) return route;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <regex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,7 +48,7 @@ class Router {
   explicit Router(const Config& config);
 
   // Routes a series given its labels (already validated, sorted by name).
-  Route RouteSeries(const std::vector<LabelRef>& labels) const;
+  Route RouteSeries(std::span<const LabelRef> labels) const;
 
   // True when `metric` may be in the contract: a cheap pre-filter on __name__.
   bool MayRoute(std::string_view metric) const;

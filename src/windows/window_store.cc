@@ -156,9 +156,18 @@ WindowStore::~WindowStore() = default;
 WindowStore::Batch::Batch(WindowStore* store, int64_t now_ms)
     : store_(store), lock_(store->mu_), now_ms_(now_ms) {}
 
+namespace {
+// Debian's Abseil has its own string_view type, not std::string_view.
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
+
+void WindowStore::Batch::Prefetch(std::string_view key) const {
+  store_->series_index_.prefetch(AsAbsl(key));
+}
+
 Result<SeriesRef> WindowStore::Batch::Resolve(std::string_view key, const route::Route& route) {
   WindowStore& s = *store_;
-  auto it = s.series_index_.find(key);
+  auto it = s.series_index_.find(AsAbsl(key));
   if (it != s.series_index_.end()) return it->second;
 
   auto pit = s.provider_index_.find(route.provider);
@@ -325,54 +334,79 @@ bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amou
   return true;
 }
 
+namespace {
+// Calls fn(ring_position, length, window_index) for the runs of slots of the
+// window [first, first + n) that `cursor` holds, in order; a run never wraps
+// around the ring.
+template <typename Fn>
+void ForHeldRuns(const RingCursor& cursor, int64_t first, int n, Fn&& fn) {
+  if (cursor.latest == kNoSlot) return;
+  const int64_t lo = std::max(first, cursor.latest - n + 1);
+  const int64_t hi = std::min(first + n - 1, cursor.latest);
+  for (int64_t slot = lo; slot <= hi;) {
+    const int pos = Position(slot, n);
+    const int64_t length = std::min<int64_t>(hi - slot + 1, n - pos);
+    fn(pos, static_cast<size_t>(length), static_cast<size_t>(slot - first));
+    slot += length;
+  }
+}
+}  // namespace
+
 std::vector<ProviderView> WindowStore::Snapshot(int64_t now_ms) const {
-  std::lock_guard<std::mutex> lock(mu_);
   const int n = config_.slots();
   const int64_t now_slot = FloorDiv(now_ms, config_.step_ms);
   const int64_t first = now_slot - n + 1;
   std::vector<ProviderView> out;
-  out.reserve(providers_.size());
-  for (const auto& p : providers_) {
-    ProviderView view;
-    bool any = false;
-    for (int sig = 0; sig < kSignalCount; ++sig) {
-      if (const ScalarRing* ring = p->scalars[sig].get()) {
-        if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
-        ScalarView& sv = view.scalars[sig];
-        sv.sum.assign(n, 0.0);
-        sv.count.assign(n, 0.0);
-        for (int i = 0; i < n; ++i) {
-          int64_t s = first + i;
-          if (!ring->cursor.Holds(s, n)) continue;
-          int pos = Position(s, n);
-          sv.sum[i] = ring->sum[pos];
-          sv.count[i] = ring->count[pos];
+  // The lock is taken per chunk of providers, so that writes are not held
+  // up for the whole copy (each provider's view is consistent in itself).
+  constexpr size_t kProvidersPerLock = 256;
+  for (size_t begin = 0;; begin += kProvidersPerLock) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (begin >= providers_.size()) break;
+    if (begin == 0) out.reserve(providers_.size());
+    const size_t end = std::min(providers_.size(), begin + kProvidersPerLock);
+    for (size_t pi = begin; pi < end; ++pi) {
+      const Provider& p = *providers_[pi];
+      ProviderView view;
+      bool any = false;
+      for (int sig = 0; sig < kSignalCount; ++sig) {
+        if (const ScalarRing* ring = p.scalars[sig].get()) {
+          if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
+          ScalarView& sv = view.scalars[sig];
+          sv.sum.assign(n, 0.0);
+          sv.count.assign(n, 0.0);
+          ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t index) {
+            std::copy_n(ring->sum.begin() + pos, length, sv.sum.begin() + index);
+            std::copy_n(ring->count.begin() + pos, length, sv.count.begin() + index);
+          });
+          any = true;
         }
-        any = true;
-      }
-      if (const HistogramRing* ring = p->histograms[sig].get()) {
-        if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
-        HistogramView& hv = view.histograms[sig];
-        const size_t width = ring->upper_bounds.size();
-        hv.upper_bounds = ring->upper_bounds;
-        hv.buckets.assign(width, 0.0);
-        for (int i = 0; i < n; ++i) {
-          int64_t s = first + i;
-          if (!ring->cursor.Holds(s, n)) continue;
-          int pos = Position(s, n);
-          hv.sum += ring->sum[pos];
-          hv.count += ring->count[pos];
-          for (size_t b = 0; b < width; ++b) hv.buckets[b] += ring->buckets[pos * width + b];
+        if (const HistogramRing* ring = p.histograms[sig].get()) {
+          if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
+          HistogramView& hv = view.histograms[sig];
+          const size_t width = ring->upper_bounds.size();
+          hv.upper_bounds = ring->upper_bounds;
+          hv.buckets.assign(width, 0.0);
+          ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t) {
+            for (size_t k = 0; k < length; ++k) {
+              const size_t at = static_cast<size_t>(pos) + k;
+              hv.sum += ring->sum[at];
+              hv.count += ring->count[at];
+              // data(), not [], as a histogram may have no buckets at all.
+              const double* row = ring->buckets.data() + at * width;
+              for (size_t b = 0; b < width; ++b) hv.buckets[b] += row[b];
+            }
+          });
+          any = true;
         }
-        any = true;
       }
+      if (!any) continue;
+      view.id = p.id;
+      view.attributes = p.attributes;
+      view.step_ms = config_.step_ms;
+      view.slots = n;
+      out.push_back(std::move(view));
     }
-    if (!any) continue;
-    view.id = p->id;
-    view.attributes = p->attributes;
-    view.step_ms = config_.step_ms;
-    view.slots = n;
-    out.push_back(std::move(view));
   }
   return out;
 }

@@ -61,35 +61,29 @@ TEST(Decode, RejectsNonProtobuf) {
   EXPECT_TRUE(ParseWriteRequest("", &req).ok());  // empty message is valid
 }
 
-prometheus::TimeSeries Series(const Labels& labels) {
-  prometheus::WriteRequest req;
-  AddSeries(&req, labels, {});
-  return req.timeseries(0);
+LabelProblem Validate(const Labels& labels, const LabelLimits& limits) {
+  std::vector<route::LabelRef> refs;
+  for (const auto& [name, value] : labels) refs.push_back({name, value});
+  return ValidateLabels(refs, limits);
 }
 
 TEST(Decode, LabelValidation) {
   LabelLimits lim;
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "a"}}).labels(), lim),
-            LabelProblem::kOk);
-  EXPECT_EQ(ValidateLabels(Series({{"provider", "a"}, {"__name__", "up"}}).labels(), lim),
-            LabelProblem::kUnsortedLabels);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1"}, {"a", "2"}}).labels(), lim),
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"provider", "a"}}, lim), LabelProblem::kOk);
+  EXPECT_EQ(Validate({{"provider", "a"}, {"__name__", "up"}}, lim), LabelProblem::kUnsortedLabels);
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"a", "1"}, {"a", "2"}}, lim),
             LabelProblem::kDuplicateLabel);
-  EXPECT_EQ(ValidateLabels(Series({{"provider", "a"}}).labels(), lim), LabelProblem::kMissingName);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"1bad", "x"}}).labels(), lim),
-            LabelProblem::kInvalidLabelName);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "bad-name"}}).labels(), lim),
-            LabelProblem::kInvalidMetricName);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", ""}}).labels(), lim),
-            LabelProblem::kEmptyLabelValue);
-  EXPECT_EQ(ValidateLabels(Series({}).labels(), lim), LabelProblem::kNoLabels);
+  EXPECT_EQ(Validate({{"provider", "a"}}, lim), LabelProblem::kMissingName);
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"1bad", "x"}}, lim), LabelProblem::kInvalidLabelName);
+  EXPECT_EQ(Validate({{"__name__", "bad-name"}}, lim), LabelProblem::kInvalidMetricName);
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"a", ""}}, lim), LabelProblem::kEmptyLabelValue);
+  EXPECT_EQ(Validate({}, lim), LabelProblem::kNoLabels);
   LabelLimits tight{2, 8, 3};
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1"}, {"b", "2"}}).labels(), tight),
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"a", "1"}, {"b", "2"}}, tight),
             LabelProblem::kTooManyLabels);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"abcdefghi", "1"}}).labels(), tight),
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"abcdefghi", "1"}}, tight),
             LabelProblem::kLabelNameTooLong);
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"a", "1234"}}).labels(), tight),
-            LabelProblem::kLabelValueTooLong);
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"a", "1234"}}, tight), LabelProblem::kLabelValueTooLong);
   EXPECT_TRUE(IsValidMetricName("a:b_c9"));
   EXPECT_FALSE(IsValidLabelName("a:b"));
 }
@@ -195,8 +189,7 @@ TEST(Decode, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("12345678\xe2\x82"));  // truncated after an ASCII run
   EXPECT_FALSE(IsValidUtf8("\xe2\x28\xa1"));      // bad continuation
   LabelLimits lim;
-  EXPECT_EQ(ValidateLabels(Series({{"__name__", "up"}, {"provider", "p\xff"}}).labels(), lim),
-            LabelProblem::kInvalidUtf8);
+  EXPECT_EQ(Validate({{"__name__", "up"}, {"provider", "p\xff"}}, lim), LabelProblem::kInvalidUtf8);
   EXPECT_EQ(LabelProblemReason(LabelProblem::kInvalidUtf8), "invalid_utf8");
 }
 

@@ -118,6 +118,24 @@ TEST_F(WindowStoreTest, HistogramBucketsAccumulateIncreases) {
   EXPECT_DOUBLE_EQ(h.sum, 300);
 }
 
+// Found by fuzz_ingest_write: _count and _sum without any _bucket series
+// give a histogram with no buckets, which a snapshot must still copy.
+TEST_F(WindowStoreTest, HistogramWithoutBucketsKeepsCountAndSum) {
+  auto cnt = Ref("cnt", MakeRoute(Signal::kJobDuration, "p1", route::Role::kCount));
+  auto sum = Ref("sum", MakeRoute(Signal::kJobDuration, "p1", route::Role::kSum));
+  for (auto [ref, a, b] : {std::tuple{cnt, 4.0, 10.0}, {sum, 100.0, 400.0}}) {
+    Append(ref, kT0, a);
+    Append(ref, kT0 + 10'000, b);
+  }
+  auto views = store_.Snapshot(kT0 + 10'000);
+  ASSERT_EQ(views.size(), 1u);
+  const HistogramView& h = views[0].histogram(Signal::kJobDuration);
+  EXPECT_TRUE(h.upper_bounds.empty());
+  EXPECT_TRUE(h.buckets.empty());
+  EXPECT_DOUBLE_EQ(h.count, 6);
+  EXPECT_DOUBLE_EQ(h.sum, 300);
+}
+
 TEST_F(WindowStoreTest, GaugeDuplicatesAreNotCountedTwice) {
   SeriesRef g = Ref("g", MakeRoute(Signal::kGpuUtil));
   EXPECT_EQ(Append(g, kT0, 40), AppendResult::kAccepted);
