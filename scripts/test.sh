@@ -2,7 +2,8 @@
 # The project's test command (README, CI): installs dependencies, builds,
 # runs every test (unit + integration), then rebuilds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
-# under them. Exits non-zero on any failure.
+# under them, then runs every fuzz target briefly (scripts/fuzz.sh). Exits
+# non-zero on any failure.
 # DEPIN_BUILD_DIR / DEPIN_ASAN_BUILD_DIR override build/ and build-asan/;
 # DEPIN_JOBS the number of parallel build jobs.
 set -uo pipefail
