@@ -107,22 +107,46 @@ void BM_IngestPath(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * p.samples_per_body);
 }
 
+// A store holding every scrape of the benchmark payload for `providers`.
+struct FilledStore {
+  explicit FilledStore(int providers)
+      : config(BenchConfig()), router(config), store(config.windows, config.limits) {
+    ingest::Ingester ingester(config.limits, router, store, registry);
+    for (const auto& body : GetPayloads(providers).bodies) {
+      ingester.Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
+    }
+  }
+  static constexpr int64_t kNow = 1'700'000'000'000 + kScrapes * 15'000;
+  Config config;
+  route::Router router;
+  prometheus::Registry registry;
+  windows::WindowStore store;
+};
+
+// The evaluator's copy of the windows: into a fresh vector (range(1) == 0)
+// or into the previous cycle's, as the evaluator does (1).
+void BM_Snapshot(benchmark::State& state) {
+  FilledStore filled(static_cast<int>(state.range(0)));
+  const bool reuse = state.range(1) != 0;
+  std::vector<windows::ProviderView> views;
+  for (auto _ : state) {
+    if (!reuse) views = {};
+    filled.store.Snapshot(FilledStore::kNow, &views);
+    benchmark::DoNotOptimize(views.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 void BM_EvaluateAndRender(benchmark::State& state) {
   const int providers = static_cast<int>(state.range(0));
-  const Payloads& p = GetPayloads(providers);
-  Config c = BenchConfig();
-  route::Router router(c);
-  prometheus::Registry registry;
-  windows::WindowStore store(c.windows, c.limits);
-  ingest::Ingester ingester(c.limits, router, store, registry);
-  for (const auto& body : p.bodies) {
-    ingester.Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
-  }
+  FilledStore filled(providers);
+  const Config& c = filled.config;
+  windows::WindowStore& store = filled.store;
+  prometheus::Registry& registry = filled.registry;
   exposition::MetricsCache cache;
   Logger log(LogLevel::kError);
   evaluate::Evaluator evaluator(c, store, cache, registry, log);
-  const int64_t now = 1'700'000'000'000 + kScrapes * 15'000;
-  for (auto _ : state) evaluator.EvaluateOnce(now);
+  for (auto _ : state) evaluator.EvaluateOnce(FilledStore::kNow);
   state.counters["providers"] = providers;
   state.counters["metrics_bytes"] = static_cast<double>(cache.Get()->size());
   state.counters["window_bytes_per_provider"] =
@@ -135,6 +159,12 @@ void BM_EvaluateAndRender(benchmark::State& state) {
 BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeFloorView)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IngestPath)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Snapshot)
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Args({10000, 0})
+    ->Args({10000, 1})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EvaluateAndRender)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace

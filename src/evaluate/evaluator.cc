@@ -56,7 +56,8 @@ Evaluator::~Evaluator() { Stop(); }
 void Evaluator::EvaluateOnce(int64_t now_ms) {
   auto start = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(eval_mu_);
-  auto views = store_.Snapshot(now_ms);
+  store_.Snapshot(now_ms, &views_);
+  const std::vector<windows::ProviderView>& views = views_;
   analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
   std::string body = exposition::RenderScoreboard(board);
   LogNewAuditRecords();

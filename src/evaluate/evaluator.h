@@ -88,6 +88,9 @@ class Evaluator {
   std::shared_ptr<const Evaluation> latest_;  // guarded by latest_mu_
   Config config_;
   analytics::AnalyticsState state_;
+  // The windows of the last evaluation, guarded by eval_mu_: kept so that
+  // the next Snapshot reuses their buffers.
+  std::vector<windows::ProviderView> views_;
   windows::WindowStore& store_;
   exposition::MetricsCache& cache_;
   Logger& log_;

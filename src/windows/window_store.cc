@@ -352,63 +352,88 @@ void ForHeldRuns(const RingCursor& cursor, int64_t first, int n, Fn&& fn) {
 }
 }  // namespace
 
+namespace {
+// Fills *view from `ring` if it has data in the window [first, first + n);
+// otherwise leaves it empty. Reuses the view's buffers. (Templates, as the
+// ring types are private to WindowStore.)
+template <typename Ring>
+bool CopyRing(const Ring* ring, int64_t first, int n, ScalarView* view) {
+  if (ring == nullptr || ring->cursor.latest == kNoSlot || ring->cursor.latest < first) {
+    view->sum.clear();
+    view->count.clear();
+    return false;
+  }
+  view->sum.assign(n, 0.0);
+  view->count.assign(n, 0.0);
+  ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t index) {
+    std::copy_n(ring->sum.begin() + pos, length, view->sum.begin() + index);
+    std::copy_n(ring->count.begin() + pos, length, view->count.begin() + index);
+  });
+  return true;
+}
+
+template <typename Ring>
+bool CopyRing(const Ring* ring, int64_t first, int n, HistogramView* view) {
+  view->sum = 0;
+  view->count = 0;
+  if (ring == nullptr || ring->cursor.latest == kNoSlot || ring->cursor.latest < first) {
+    view->upper_bounds.clear();
+    view->buckets.clear();
+    return false;
+  }
+  const size_t width = ring->upper_bounds.size();
+  view->upper_bounds = ring->upper_bounds;
+  view->buckets.assign(width, 0.0);
+  ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t) {
+    for (size_t k = 0; k < length; ++k) {
+      const size_t at = static_cast<size_t>(pos) + k;
+      view->sum += ring->sum[at];
+      view->count += ring->count[at];
+      // data(), not [], as a histogram may have no buckets at all.
+      const double* row = ring->buckets.data() + at * width;
+      for (size_t b = 0; b < width; ++b) view->buckets[b] += row[b];
+    }
+  });
+  return true;
+}
+}  // namespace
+
 std::vector<ProviderView> WindowStore::Snapshot(int64_t now_ms) const {
+  std::vector<ProviderView> out;
+  Snapshot(now_ms, &out);
+  return out;
+}
+
+void WindowStore::Snapshot(int64_t now_ms, std::vector<ProviderView>* views) const {
   const int n = config_.slots();
   const int64_t now_slot = FloorDiv(now_ms, config_.step_ms);
   const int64_t first = now_slot - n + 1;
-  std::vector<ProviderView> out;
+  size_t filled = 0;
   // The lock is taken per chunk of providers, so that writes are not held
   // up for the whole copy (each provider's view is consistent in itself).
   constexpr size_t kProvidersPerLock = 256;
   for (size_t begin = 0;; begin += kProvidersPerLock) {
     std::lock_guard<std::mutex> lock(mu_);
     if (begin >= providers_.size()) break;
-    if (begin == 0) out.reserve(providers_.size());
+    if (views->size() < providers_.size()) views->resize(providers_.size());
     const size_t end = std::min(providers_.size(), begin + kProvidersPerLock);
     for (size_t pi = begin; pi < end; ++pi) {
       const Provider& p = *providers_[pi];
-      ProviderView view;
+      ProviderView& view = (*views)[filled];
       bool any = false;
       for (int sig = 0; sig < kSignalCount; ++sig) {
-        if (const ScalarRing* ring = p.scalars[sig].get()) {
-          if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
-          ScalarView& sv = view.scalars[sig];
-          sv.sum.assign(n, 0.0);
-          sv.count.assign(n, 0.0);
-          ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t index) {
-            std::copy_n(ring->sum.begin() + pos, length, sv.sum.begin() + index);
-            std::copy_n(ring->count.begin() + pos, length, sv.count.begin() + index);
-          });
-          any = true;
-        }
-        if (const HistogramRing* ring = p.histograms[sig].get()) {
-          if (ring->cursor.latest == kNoSlot || ring->cursor.latest < first) continue;
-          HistogramView& hv = view.histograms[sig];
-          const size_t width = ring->upper_bounds.size();
-          hv.upper_bounds = ring->upper_bounds;
-          hv.buckets.assign(width, 0.0);
-          ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t) {
-            for (size_t k = 0; k < length; ++k) {
-              const size_t at = static_cast<size_t>(pos) + k;
-              hv.sum += ring->sum[at];
-              hv.count += ring->count[at];
-              // data(), not [], as a histogram may have no buckets at all.
-              const double* row = ring->buckets.data() + at * width;
-              for (size_t b = 0; b < width; ++b) hv.buckets[b] += row[b];
-            }
-          });
-          any = true;
-        }
+        any |= CopyRing(p.scalars[sig].get(), first, n, &view.scalars[sig]);
+        any |= CopyRing(p.histograms[sig].get(), first, n, &view.histograms[sig]);
       }
-      if (!any) continue;
+      if (!any) continue;  // the next provider overwrites this element
       view.id = p.id;
       view.attributes = p.attributes;
       view.step_ms = config_.step_ms;
       view.slots = n;
-      out.push_back(std::move(view));
+      ++filled;
     }
   }
-  return out;
+  views->resize(filled);
 }
 
 size_t WindowStore::provider_count() const {

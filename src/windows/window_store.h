@@ -125,6 +125,10 @@ class WindowStore {
 
   // Copies every provider with data in the window ending at `now_ms`.
   std::vector<ProviderView> Snapshot(int64_t now_ms) const;
+  // The same into *views, replacing its contents but reusing its elements'
+  // buffers: a caller that keeps the vector between evaluations allocates
+  // (and page-faults) nothing in steady state.
+  void Snapshot(int64_t now_ms, std::vector<ProviderView>* views) const;
 
   size_t provider_count() const;
   size_t series_count() const;

@@ -300,5 +300,53 @@ TEST(WindowStoreLimits, ProviderAndSeriesLimitsAreEnforced) {
             Status::Code::kTooLarge);
 }
 
+// Snapshot into a vector that held another store's views gives exactly what
+// a fresh Snapshot gives: nothing of the old contents survives, whether a
+// signal, a histogram's buckets or whole providers are gone.
+TEST(WindowStoreSnapshot, ReusedViewsEqualAFreshSnapshot) {
+  auto fill = [](WindowStore& store, const std::vector<std::string>& providers, bool histogram) {
+    auto batch = store.BeginBatch(kT0 + 60'000);
+    for (const std::string& p : providers) {
+      SeriesRef g = batch.Resolve(p + "g", MakeRoute(Signal::kGpuUtil, p)).value();
+      batch.Append(g, kT0, 50);
+      if (!histogram) continue;
+      SeriesRef b = batch
+                        .Resolve(p + "b", MakeRoute(Signal::kJobDuration, p, route::Role::kBucket,
+                                                    std::numeric_limits<double>::infinity()))
+                        .value();
+      SeriesRef c =
+          batch.Resolve(p + "c", MakeRoute(Signal::kJobDuration, p, route::Role::kCount)).value();
+      for (SeriesRef ref : {b, c}) {
+        batch.Append(ref, kT0, 1);
+        batch.Append(ref, kT0 + kStep, 4);
+      }
+    }
+  };
+  WindowStore before({kStep, 6 * kStep}, LimitsConfig{});
+  fill(before, {"p1", "p2", "p3"}, true);
+  WindowStore after({kStep, 6 * kStep}, LimitsConfig{});
+  fill(after, {"p9"}, false);
+
+  std::vector<ProviderView> views;
+  before.Snapshot(kT0 + kStep, &views);
+  ASSERT_EQ(views.size(), 3u);
+  ASSERT_FALSE(views[0].histogram(Signal::kJobDuration).empty());
+  after.Snapshot(kT0 + kStep, &views);
+  const std::vector<ProviderView> fresh = after.Snapshot(kT0 + kStep);
+  ASSERT_EQ(views.size(), 1u);
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(views[0].id, "p9");
+  for (int sig = 0; sig < kSignalCount; ++sig) {
+    EXPECT_EQ(views[0].scalars[sig].sum, fresh[0].scalars[sig].sum) << sig;
+    EXPECT_EQ(views[0].scalars[sig].count, fresh[0].scalars[sig].count) << sig;
+    EXPECT_EQ(views[0].histograms[sig].upper_bounds, fresh[0].histograms[sig].upper_bounds);
+    EXPECT_EQ(views[0].histograms[sig].buckets, fresh[0].histograms[sig].buckets) << sig;
+    EXPECT_EQ(views[0].histograms[sig].count, fresh[0].histograms[sig].count) << sig;
+    EXPECT_EQ(views[0].histograms[sig].sum, fresh[0].histograms[sig].sum) << sig;
+  }
+  EXPECT_TRUE(views[0].histogram(Signal::kJobDuration).empty());
+  EXPECT_EQ(views[0].attributes, fresh[0].attributes);
+}
+
 }  // namespace
 }  // namespace depin::windows
