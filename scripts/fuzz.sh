@@ -4,19 +4,28 @@
 # crashes, leaks, times out or trips a sanitizer; the input that did it is
 # kept in build-fuzz/artifacts/. See docs/fuzzing.md.
 #
-# Usage: scripts/fuzz.sh [seconds per target, default 20] [target ...]
-# DEPIN_FUZZ_BUILD_DIR overrides build-fuzz/, DEPIN_JOBS the build jobs,
-# DEPIN_SKIP_DEPS=1 skips the dependency check.
+# Usage: scripts/fuzz.sh [--build-only] [seconds per target, default 20] [target ...]
+# --build-only builds and runs nothing. DEPIN_FUZZ_BUILD_DIR overrides
+# build-fuzz/, DEPIN_JOBS the build jobs, DEPIN_SKIP_DEPS=1 skips the
+# dependency check; DEPIN_FUZZ_EXTRA_TARGETS names more targets to build with
+# the same instrumentation (scripts/test.sh builds unit-tests there, so one
+# sanitizer build serves the unit tests and the fuzzers).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+BUILD_ONLY=0
+if [ "${1:-}" = --build-only ]; then
+  BUILD_ONLY=1
+  shift
+fi
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(fuzz_decode fuzz_write_view fuzz_decode_v2 fuzz_ingest_write fuzz_labels fuzz_duration fuzz_config)
 fi
+read -r -a EXTRA_TARGETS <<<"${DEPIN_FUZZ_EXTRA_TARGETS:-}"
 BUILD_DIR=${DEPIN_FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${DEPIN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -26,9 +35,11 @@ fi
 echo "fuzz: configuring $BUILD_DIR (clang, -fsanitize=fuzzer,address,undefined)"
 mkdir -p "$BUILD_DIR"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDEPIN_FUZZ=ON -DDEPIN_BUILD_TESTS=OFF -DDEPIN_BUILD_BENCH=OFF >"$BUILD_DIR/configure.log" 2>&1 ||
+  -DDEPIN_FUZZ=ON -DDEPIN_BUILD_TESTS=ON -DDEPIN_BUILD_BENCH=OFF >"$BUILD_DIR/configure.log" 2>&1 ||
   { cat "$BUILD_DIR/configure.log"; echo "fuzz: configure failed" >&2; exit 1; }
-cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}" || { echo "fuzz: build failed" >&2; exit 1; }
+cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}" "${EXTRA_TARGETS[@]}" ||
+  { echo "fuzz: build failed" >&2; exit 1; }
+[ "$BUILD_ONLY" = 1 ] && exit 0
 
 mkdir -p "$BUILD_DIR/artifacts"
 passed=0

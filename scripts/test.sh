@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): installs dependencies, builds,
-# runs every test (unit + integration), then rebuilds with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
-# under them, then runs every fuzz target briefly (scripts/fuzz.sh). Exits
-# non-zero on any failure.
-# DEPIN_BUILD_DIR / DEPIN_ASAN_BUILD_DIR override build/ and build-asan/;
-# DEPIN_JOBS the number of parallel build jobs.
+# runs every test (unit + integration), then makes one clang build with
+# AddressSanitizer + UndefinedBehaviorSanitizer (and libFuzzer's coverage),
+# runs the unit tests under it and every fuzz target briefly
+# (scripts/fuzz.sh). Exits non-zero on any failure.
+# DEPIN_BUILD_DIR / DEPIN_FUZZ_BUILD_DIR override build/ and build-fuzz/;
+# DEPIN_JOBS the number of parallel build jobs; DEPIN_FUZZ_SECONDS the time
+# per fuzz target (default 15; 0 skips fuzzing, not the sanitizer tests).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 BUILD_DIR=${DEPIN_BUILD_DIR:-build}
-ASAN_DIR=${DEPIN_ASAN_BUILD_DIR:-build-asan}
+SAN_DIR=${DEPIN_FUZZ_BUILD_DIR:-build-fuzz}
 START=$(date +%s)
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/depin-test.XXXXXX")
 trap 'rm -rf "$LOG_DIR"' EXIT
 failures=()
 results=()
 
-step() { echo; echo "=== $* ==="; }
+step() { echo; echo "=== $* (at $(($(date +%s) - START)) s) ==="; }
 
 # Reads CTest's closing line "N% tests passed, F tests failed out of T".
 ctest_counts() {
@@ -62,35 +63,37 @@ step "all tests ($BUILD_DIR/)"
 # Integration tests mostly wait on real processes: run three at a time.
 run_ctest "all-tests" --test-dir "$BUILD_DIR" --parallel 3
 
-step "sanitizer build ($ASAN_DIR/)"
-# Only the unit test binaries: the rest is covered by the build above.
-if DEPIN_SKIP_DEPS=1 DEPIN_SANITIZE=1 DEPIN_BUILD_DIR=$ASAN_DIR DEPIN_BUILD_TARGET=unit-tests \
-  scripts/build.sh; then
-  step "unit tests under ASan+UBSan ($ASAN_DIR/)"
+# --- sanitizers and fuzzing (docs/fuzzing.md) --------------------------------
+# One clang build serves both (a second, GCC sanitizer build of the unit
+# tests took as long as the main build): the unit test binaries and the
+# libFuzzer targets, all with ASan + UBSan.
+step "sanitizer build ($SAN_DIR/: clang, ASan + UBSan, libFuzzer)"
+if DEPIN_SKIP_DEPS=1 DEPIN_FUZZ_BUILD_DIR=$SAN_DIR DEPIN_FUZZ_EXTRA_TARGETS=unit-tests \
+  scripts/fuzz.sh --build-only; then
+  step "unit tests under ASan+UBSan ($SAN_DIR/)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest "unit-tests-asan" --test-dir "$ASAN_DIR" -L unit
+    run_ctest "unit-tests-asan" --test-dir "$SAN_DIR" -L unit
+
+  # Every libFuzzer target for a bounded time; any crash or sanitizer report
+  # fails the run.
+  FUZZ_SECONDS=${DEPIN_FUZZ_SECONDS:-15}
+  if [ "$FUZZ_SECONDS" != 0 ]; then
+    step "fuzzing (${FUZZ_SECONDS}s per target)"
+    DEPIN_SKIP_DEPS=1 DEPIN_FUZZ_BUILD_DIR=$SAN_DIR scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1 |
+      tee "$LOG_DIR/fuzz.log"
+    fuzz_rc=${PIPESTATUS[0]}
+    read -r fp ff < <(sed -nE 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' \
+      "$LOG_DIR/fuzz.log" | tail -1)
+    fp=${fp:-0}
+    ff=${ff:-0}
+    passed_total=$((passed_total + fp))
+    failed_total=$((failed_total + ff))
+    results+=("fuzz: $fp passed, $ff failed")
+    if [ "$fuzz_rc" -ne 0 ] || [ "$fp" -eq 0 ]; then failures+=("fuzz (exit $fuzz_rc)"); fi
+  fi
 else
   failures+=("sanitizer build")
-fi
-
-# --- fuzzing (docs/fuzzing.md) ----------------------------------------------
-# Every libFuzzer target for a bounded time (clang, ASan+UBSan, build-fuzz/);
-# any crash or sanitizer report fails the run. DEPIN_FUZZ_SECONDS per target
-# (default 15; 0 skips the stage).
-FUZZ_SECONDS=${DEPIN_FUZZ_SECONDS:-15}
-if [ "$FUZZ_SECONDS" != 0 ]; then
-  step "fuzzing (${FUZZ_SECONDS}s per target)"
-  DEPIN_SKIP_DEPS=1 scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1 | tee "$LOG_DIR/fuzz.log"
-  fuzz_rc=${PIPESTATUS[0]}
-  read -r fp ff < <(sed -nE 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' \
-    "$LOG_DIR/fuzz.log" | tail -1)
-  fp=${fp:-0}
-  ff=${ff:-0}
-  passed_total=$((passed_total + fp))
-  failed_total=$((failed_total + ff))
-  results+=("fuzz: $fp passed, $ff failed")
-  if [ "$fuzz_rc" -ne 0 ] || [ "$fp" -eq 0 ]; then failures+=("fuzz (exit $fuzz_rc)"); fi
 fi
 # ------------------------------------------------------------------------------
 
