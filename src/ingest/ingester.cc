@@ -66,13 +66,6 @@ std::string DescribeSeries(std::span<const route::LabelRef> labels) {
   return out;
 }
 
-std::string_view MetricName(std::span<const route::LabelRef> labels) {
-  for (const auto& l : labels) {
-    if (l.name == "__name__") return l.value;
-  }
-  return {};
-}
-
 // Appends the canonical identity of a series to `key`: name=value pairs
 // separated by 0xfe/0xff.
 void AppendSeriesKey(std::span<const route::LabelRef> labels, std::string* key) {
@@ -338,7 +331,7 @@ WriteOutcome Ingester::Ingest(const WriteRequestView& request, const V2Translati
     out.samples_received += static_cast<int64_t>(request.samples(i).size());
     // Cheap drop of series outside the contract, before validating labels.
     // A series without a name is malformed, not merely out of contract.
-    std::string_view name = MetricName(labels);
+    std::string_view name = route::FindLabel(labels, "__name__");
     if (!name.empty() && !router_.MayRoute(name)) {
       drop(i, "not_in_contract", "", false);
       continue;

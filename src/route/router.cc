@@ -61,23 +61,21 @@ std::string Router::RewriteProvider(std::string_view raw) const {
   return out;
 }
 
-namespace {
-std::string_view Find(std::span<const LabelRef> labels, std::string_view name) {
+std::string_view FindLabel(std::span<const LabelRef> labels, std::string_view name) {
   for (const auto& l : labels) {
     if (l.name == name) return l.value;
   }
   return {};
 }
-}  // namespace
 
 Route Router::RouteSeries(std::span<const LabelRef> labels) const {
   Route route;
-  auto it = by_metric_.find(Find(labels, "__name__"));
+  auto it = by_metric_.find(FindLabel(labels, "__name__"));
   if (it == by_metric_.end()) return route;
   const Candidate* chosen = nullptr;
   for (const auto& cand : it->second) {
     bool ok = true;
-    for (const auto& [name, value] : *cand.match) ok &= (Find(labels, name) == value);
+    for (const auto& [name, value] : *cand.match) ok &= (FindLabel(labels, name) == value);
     if (ok) {
       chosen = &cand;
       break;
@@ -86,11 +84,11 @@ Route Router::RouteSeries(std::span<const LabelRef> labels) const {
   if (chosen == nullptr) return route;
   route.signal = chosen->signal;
   route.role = chosen->role;
-  if (route.role == Role::kBucket && !ParseLe(Find(labels, "le"), &route.le)) {
+  if (route.role == Role::kBucket && !ParseLe(FindLabel(labels, "le"), &route.le)) {
     route.verdict = Verdict::kInvalidHistogram;
     return route;
   }
-  std::string_view raw = Find(labels, provider_label_);
+  std::string_view raw = FindLabel(labels, provider_label_);
   route.provider = raw.empty() ? std::string() : RewriteProvider(raw);
   if (route.provider.empty()) {
     route.verdict = Verdict::kMissingProvider;
@@ -98,7 +96,7 @@ Route Router::RouteSeries(std::span<const LabelRef> labels) const {
   }
   if (route.signal == Signal::kInfo) {
     for (const auto& name : info_labels_) {
-      std::string_view v = Find(labels, name);
+      std::string_view v = FindLabel(labels, name);
       if (!v.empty()) route.attributes.emplace_back(name, std::string(v));
     }
   }

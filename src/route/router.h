@@ -26,6 +26,9 @@ struct LabelRef {
   std::string_view value;
 };
 
+// The value of label `name` in `labels`, empty when absent.
+std::string_view FindLabel(std::span<const LabelRef> labels, std::string_view name);
+
 enum class Verdict : uint8_t {
   kRouted,
   kNotInContract,     // metric or matchers outside the contract: dropped silently
