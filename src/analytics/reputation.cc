@@ -1,6 +1,7 @@
 #include "analytics/reputation.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace depin::analytics {
@@ -20,8 +21,11 @@ std::vector<std::optional<double>> PercentileRanks(const std::vector<std::option
       out[i] = 1.0;
       continue;
     }
-    auto lo = std::lower_bound(present.begin(), present.end(), *values[i]);
-    auto hi = std::upper_bound(present.begin(), present.end(), *values[i]);
+    // Values within rounding noise of each other tie: identical providers
+    // whose figures were summed in a different order must rank the same.
+    const double v = *values[i], noise = kTieTolerance * std::abs(v);
+    auto lo = std::lower_bound(present.begin(), present.end(), v - noise);
+    auto hi = std::upper_bound(present.begin(), present.end(), v + noise);
     double below = static_cast<double>(lo - present.begin());
     double ties = static_cast<double>(hi - lo) - 1;  // others with the same value
     double above = n - below - ties - 1;

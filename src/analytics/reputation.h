@@ -26,6 +26,8 @@ std::vector<ReputationResult> ScoreReputation(const std::vector<ProviderFacts>& 
 
 // Percentile rank in 0..1 of each present value among the present values:
 // the share of the others it beats, ties counting half. A lone value gets 1.
+// Values closer than kTieTolerance relative to each other are ties.
+inline constexpr double kTieTolerance = 1e-9;
 std::vector<std::optional<double>> PercentileRanks(const std::vector<std::optional<double>>& values,
                                                    bool higher_is_better);
 

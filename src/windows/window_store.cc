@@ -53,11 +53,19 @@ struct RingCursor {
 
 }  // namespace
 
+// Slot storage is compact (DESIGN §11: 2 kB per provider-signal): a
+// scalar slot's count is a number of samples, so an integer; a histogram
+// bucket's increase is a count of observations, exact in a float up to 2^24
+// per slot and within 6e-8 of it above. Sums stay doubles. Views widen
+// everything to double.
+using SlotCount = uint32_t;
+using BucketIncrease = float;
+
 struct WindowStore::ScalarRing {
-  explicit ScalarRing(int n) : sum(n, 0.0), count(n, 0.0) {}
+  explicit ScalarRing(int n) : sum(n, 0.0), count(n, 0) {}
   RingCursor cursor;
   std::vector<double> sum;
-  std::vector<double> count;
+  std::vector<SlotCount> count;
 };
 
 struct WindowStore::HistogramRing {
@@ -66,7 +74,7 @@ struct WindowStore::HistogramRing {
   std::vector<double> upper_bounds;
   std::vector<double> sum;
   std::vector<double> count;
-  std::vector<double> buckets;  // [position * upper_bounds.size() + bucket]
+  std::vector<BucketIncrease> buckets;  // [position * upper_bounds.size() + bucket]
 
   // Index of `le`, inserting a new bucket column if unseen.
   size_t BucketIndex(double le, int n) {
@@ -75,7 +83,7 @@ struct WindowStore::HistogramRing {
     if (it != upper_bounds.end() && *it == le) return idx;
     size_t old_width = upper_bounds.size();
     upper_bounds.insert(it, le);
-    std::vector<double> grown(static_cast<size_t>(n) * (old_width + 1), 0.0);
+    std::vector<BucketIncrease> grown(static_cast<size_t>(n) * (old_width + 1), 0);
     for (int p = 0; p < n; ++p) {
       for (size_t b = 0; b < old_width; ++b) {
         grown[p * (old_width + 1) + (b < idx ? b : b + 1)] = buckets[p * old_width + b];
@@ -88,7 +96,7 @@ struct WindowStore::HistogramRing {
     sum[p] = 0;
     count[p] = 0;
     std::fill_n(buckets.begin() + static_cast<std::ptrdiff_t>(p * upper_bounds.size()),
-                upper_bounds.size(), 0.0);
+                upper_bounds.size(), BucketIncrease{0});
   }
 };
 
@@ -300,7 +308,7 @@ bool WindowStore::IsTooOld(const SeriesState& series, int64_t slot) const {
 }
 
 bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amount,
-                            double observations) {
+                            uint32_t observations) {
   const int n = config_.slots();
   Provider& provider = *providers_[series.provider];
   if (DefaultKind(series.signal) == SignalKind::kHistogram) {
@@ -310,7 +318,8 @@ bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amou
     if (pos < 0) return false;
     switch (series.role) {
       case route::Role::kBucket:
-        ring.buckets[pos * ring.upper_bounds.size() + bucket] += amount;
+        ring.buckets[pos * ring.upper_bounds.size() + bucket] +=
+            static_cast<BucketIncrease>(amount);
         break;
       case route::Role::kSum:
         ring.sum[pos] += amount;
@@ -390,7 +399,7 @@ bool CopyRing(const Ring* ring, int64_t first, int n, HistogramView* view) {
       view->sum += ring->sum[at];
       view->count += ring->count[at];
       // data(), not [], as a histogram may have no buckets at all.
-      const double* row = ring->buckets.data() + at * width;
+      const BucketIncrease* row = ring->buckets.data() + at * width;
       for (size_t b = 0; b < width; ++b) view->buckets[b] += row[b];
     }
   });
@@ -458,18 +467,35 @@ size_t WindowStore::window_bytes() const {
   size_t bytes = 0;
   for (const auto& p : providers_) {
     for (const auto& r : p->scalars) {
-      if (r) bytes += (r->sum.capacity() + r->count.capacity()) * sizeof(double);
+      if (r) bytes += r->sum.capacity() * sizeof(double) + r->count.capacity() * sizeof(SlotCount);
     }
     for (const auto& r : p->histograms) {
       if (r) {
-        bytes += (r->sum.capacity() + r->count.capacity() + r->buckets.capacity() +
-                  r->upper_bounds.capacity()) *
-                 sizeof(double);
+        bytes += (r->sum.capacity() + r->count.capacity() + r->upper_bounds.capacity()) *
+                     sizeof(double) +
+                 r->buckets.capacity() * sizeof(BucketIncrease);
       }
     }
   }
   return bytes;
 }
+
+namespace {
+template <typename T>
+std::vector<double> Widen(const std::vector<T>& v) {
+  return {v.begin(), v.end()};
+}
+template <typename T>
+std::vector<T> Narrow(const std::vector<double>& v) {
+  std::vector<T> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<T>(v[i]);
+  return out;
+}
+// A saved slot count is a whole number of samples a SlotCount holds.
+bool IsSlotCount(double v) {
+  return v >= 0 && v <= std::numeric_limits<SlotCount>::max() && v == std::floor(v);
+}
+}  // namespace
 
 WindowImage WindowStore::Export() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -483,11 +509,11 @@ WindowImage WindowStore::Export() const {
     out.attributes = p->attributes;
     for (int sig = 0; sig < kSignalCount; ++sig) {
       if (const ScalarRing* r = p->scalars[sig].get()) {
-        out.scalars[sig] = WindowImage::Ring{r->cursor.latest, r->sum, r->count, {}, {}};
+        out.scalars[sig] = WindowImage::Ring{r->cursor.latest, r->sum, Widen(r->count), {}, {}};
       }
       if (const HistogramRing* r = p->histograms[sig].get()) {
-        out.histograms[sig] =
-            WindowImage::Ring{r->cursor.latest, r->sum, r->count, r->upper_bounds, r->buckets};
+        out.histograms[sig] = WindowImage::Ring{r->cursor.latest, r->sum, r->count, r->upper_bounds,
+                                                Widen(r->buckets)};
       }
     }
   }
@@ -525,7 +551,10 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
   const auto un = static_cast<size_t>(n);
   auto ring_ok = [un](const WindowImage::Ring& r, bool histogram) {
     if (r.sum.size() != un || r.count.size() != un) return false;
-    if (!histogram) return r.upper_bounds.empty() && r.buckets.empty();
+    if (!histogram) {
+      return r.upper_bounds.empty() && r.buckets.empty() &&
+             std::all_of(r.count.begin(), r.count.end(), IsSlotCount);
+    }
     return std::is_sorted(r.upper_bounds.begin(), r.upper_bounds.end()) &&
            r.buckets.size() == un * r.upper_bounds.size();
   };
@@ -534,7 +563,8 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
       if ((p.scalars[sig] && !ring_ok(*p.scalars[sig], false)) ||
           (p.histograms[sig] && !ring_ok(*p.histograms[sig], true))) {
         return Status::InvalidArgument("window image: ring of provider " + p.id +
-                                       " has the wrong size");
+                                       " has the wrong size or a count that is not a whole"
+                                       " number of samples");
       }
     }
   }
@@ -549,7 +579,7 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
         provider->scalars[sig] = std::make_unique<ScalarRing>(n);
         provider->scalars[sig]->cursor.latest = r->latest_slot;
         provider->scalars[sig]->sum = r->sum;
-        provider->scalars[sig]->count = r->count;
+        provider->scalars[sig]->count = Narrow<SlotCount>(r->count);
       }
       if (const auto& r = p.histograms[sig]) {
         auto ring = std::make_unique<HistogramRing>(n);
@@ -557,7 +587,7 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
         ring->sum = r->sum;
         ring->count = r->count;
         ring->upper_bounds = r->upper_bounds;
-        ring->buckets = r->buckets;
+        ring->buckets = Narrow<BucketIncrease>(r->buckets);
         provider->histograms[sig] = std::move(ring);
       }
     }

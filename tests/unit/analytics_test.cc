@@ -128,6 +128,16 @@ TEST(Reputation, PercentileRanksAndTies) {
   EXPECT_DOUBLE_EQ(*PercentileRanks({5.0}, true)[0], 1.0);
 }
 
+TEST(Reputation, PercentileRanksTreatRoundingNoiseAsATie) {
+  // 30.520074696545283 and ...29 are one figure summed in two orders.
+  auto p = PercentileRanks({30.520074696545283, 30.52007469654529, 10.0}, true);
+  EXPECT_DOUBLE_EQ(*p[0], *p[1]);
+  EXPECT_DOUBLE_EQ(*p[0], 0.75);  // beats one, ties one: (1 + 0.5) / 2
+  // A real difference, however small in absolute terms, still counts.
+  auto q = PercentileRanks({1e-6, 1.001e-6}, true);
+  EXPECT_DOUBLE_EQ(*q[1], 1.0);
+}
+
 TEST(Reputation, RanksAreStableUnderTies) {
   auto r = RankDescending({50.0, 70.0, std::nullopt, 70.0}, {"c", "b", "x", "a"});
   EXPECT_EQ(*r[3], 1);  // "a" before "b" at equal score

@@ -402,6 +402,23 @@ TEST(Checkpoint, WindowGeometryChangeIsRefused) {
   EXPECT_EQ(other.Import(*c.windows).code(), Status::Code::kInvalidArgument);
 }
 
+TEST(Checkpoint, SlotCountThatIsNotAWholeNumberOfSamplesIsRefused) {
+  const Config config = TestConfig();
+  Node a(config);
+  a.Write(kT0, 1);
+  for (double bad : {1.5, -1.0, 5e9}) {
+    windows::WindowImage image = a.store.Export();
+    bool changed = false;
+    for (auto& ring : image.providers[0].scalars) {
+      if (ring && !changed) ring->count[0] = bad, changed = true;
+    }
+    ASSERT_TRUE(changed);
+    windows::WindowStore other(config.windows, config.limits);
+    EXPECT_EQ(other.Import(image).code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_EQ(other.provider_count(), 0u) << "nothing half-imported";
+  }
+}
+
 TEST(Checkpoint, AuditRetentionDropsOldRecords) {
   const Config config = TestConfig();
   analytics::AnalyticsState state(config);
