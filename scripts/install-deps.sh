@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-dev protobuf-compiler libsnappy-dev libcpp-httplib-dev libabsl-dev
   libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev libglpk-dev
-  libssl-dev libcrypt-dev openssl
+  libssl-dev libcrypt-dev openssl zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   prometheus prometheus-alertmanager victoria-metrics chromium
   python3 python3-yaml python3-snappy python3-protobuf python3-statsmodels

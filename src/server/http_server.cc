@@ -3,7 +3,12 @@
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include "common/clock.h"
+#include "export/gzip_parts.h"
 
 namespace depin::server {
 namespace {
@@ -14,6 +19,34 @@ constexpr const char* kRealm = "Basic realm=\"depin-sidecar\"";
 void Reply(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(message + "\n", "text/plain; charset=utf-8");
+}
+
+// A response body made of pieces held elsewhere (the cached /metrics and
+// its deflated form), written without copying them into the response.
+struct SharedBody {
+  std::vector<std::string_view> pieces;
+  std::vector<std::shared_ptr<const void>> owners;  // keep the pieces alive
+};
+
+void ServeShared(httplib::Response& res, const char* content_type,
+                 std::shared_ptr<const SharedBody> body) {
+  size_t total = 0;
+  for (std::string_view piece : body->pieces) total += piece.size();
+  res.set_content_provider(total, content_type,
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             for (std::string_view piece : body->pieces) {
+                               if (length == 0) break;
+                               if (offset >= piece.size()) {
+                                 offset -= piece.size();
+                                 continue;
+                               }
+                               const size_t n = std::min(length, piece.size() - offset);
+                               if (!sink.write(piece.data() + offset, n)) return false;
+                               offset = 0;
+                               length -= n;
+                             }
+                             return true;
+                           });
 }
 
 bool HasBody(const httplib::Request& req) {
@@ -169,14 +202,26 @@ void HttpServer::Routes() {
     Reply(res, out.http_status, out.message);
   });
 
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::shared_ptr<const std::string> derived = cache_.Get();
-    std::string self = prometheus::TextSerializer().Serialize(registry_.Collect());
-    std::string body;
-    body.reserve(derived->size() + self.size());
-    body.append(*derived).append(self);
-    res.set_header("Content-Type", kTextFormat);
-    res.body = std::move(body);  // set_content() would copy 100s of kB
+  // The derived series come from the cache as they are, or deflated once per
+  // evaluation for scrapers that accept gzip (Prometheus does); only the
+  // small self-metrics tail is built and compressed per scrape.
+  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    auto self = std::make_shared<const std::string>(
+        prometheus::TextSerializer().Serialize(registry_.Collect()));
+    auto body = std::make_shared<SharedBody>();
+    res.set_header("Vary", "Accept-Encoding");
+    if (exposition::AcceptsGzip(req.get_header_value("Accept-Encoding"))) {
+      std::shared_ptr<const exposition::DeflatedPrefix> derived = cache_.GetDeflated();
+      auto tail = std::make_shared<const std::string>(exposition::FinishGzip(*derived, *self));
+      body->pieces = {exposition::GzipHeader(), derived->deflated, *tail};
+      body->owners = {derived, tail};
+      res.set_header("Content-Encoding", "gzip");
+    } else {
+      std::shared_ptr<const std::string> derived = cache_.Get();
+      body->pieces = {*derived, *self};
+      body->owners = {derived, self};
+    }
+    ServeShared(res, kTextFormat, std::move(body));
   });
   s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, "depin-sidecar is Healthy.");

@@ -6,6 +6,7 @@ import json
 import math
 import time
 import unittest
+import zlib
 
 from harness import (FLEET_CONFIG, IntegrationTestCase, fleet_prometheus_config, http_get,
                      http_post, log, parse_metrics, promtool_check_metrics, select, value_of)
@@ -133,9 +134,40 @@ class EndToEndTest(IntegrationTestCase):
 
         # The JSON API answers from the same evaluation.
         self.check_api(sidecar, order)
+        self.check_gzip_scrape(sidecar)
 
         # All three stop cleanly on SIGTERM.
         self.assertEqual(sidecar.stop(), 0, "sidecar exit code on SIGTERM")
+
+    def check_gzip_scrape(self, sidecar):
+        """A scraper that accepts gzip (Prometheus does) gets the same
+        exposition as one gzip member; q=0 refuses it."""
+        def derived(body):
+            return [l for l in body.decode().splitlines()
+                    if l.startswith(("depin_provider_", "depin_network_"))]
+        for _ in range(5):  # an evaluation may land between the requests
+            before = derived(sidecar.metrics_body())
+            status, headers, raw = http_get(sidecar.url + "/metrics",
+                                            headers={"Accept-Encoding": "gzip"})
+            if derived(sidecar.metrics_body()) == before:
+                break
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("content-encoding"), "gzip", headers)
+        self.assertEqual(headers.get("vary"), "Accept-Encoding", headers)
+        self.assertEqual(int(headers["content-length"]), len(raw))
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # checks CRC and length
+        text = inflater.decompress(raw) + inflater.flush()
+        self.assertTrue(inflater.eof, "gzip member not finished")
+        self.assertEqual(inflater.unused_data, b"", "bytes after the gzip member")
+        self.assertGreater(len(before), 100)
+        self.assertEqual(derived(text), before)
+        self.assertIn(b"depin_sidecar_samples_received_total", text)
+        self.assertLess(len(raw), len(text) / 3)
+        status, headers, plain = http_get(sidecar.url + "/metrics",
+                                          headers={"Accept-Encoding": "gzip;q=0, identity"})
+        self.assertEqual(status, 200)
+        self.assertNotIn("content-encoding", headers)
+        self.assertIn(b"depin_provider_rank", plain)
 
     def check_api(self, sidecar, order):
         def get(path):

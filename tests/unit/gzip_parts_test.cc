@@ -1,0 +1,106 @@
+// gzip members assembled from a cached deflated prefix and a per-response
+// tail, checked by zlib's own inflater; and Accept-Encoding negotiation.
+#include "export/gzip_parts.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "export/metrics_cache.h"
+
+namespace depin::exposition {
+namespace {
+
+// Inflates one whole gzip member; fails the test on trailing bytes, a bad
+// CRC or length (zlib checks the trailer), or a truncated stream.
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  int rc;
+  do {
+    char buffer[4096];
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof(buffer);
+    rc = inflate(&z, Z_NO_FLUSH);
+    EXPECT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << "inflate: " << rc;
+    out.append(buffer, sizeof(buffer) - z.avail_out);
+  } while (rc == Z_OK);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  EXPECT_EQ(z.avail_in, 0u) << "bytes after the gzip member";
+  inflateEnd(&z);
+  return out;
+}
+
+std::string Assemble(const DeflatedPrefix& prefix, const std::string& tail) {
+  return std::string(GzipHeader()) + prefix.deflated + FinishGzip(prefix, tail);
+}
+
+// Exposition-like text: compressible but not trivially so.
+std::string SomeText(size_t bytes, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string out;
+  while (out.size() < bytes) {
+    out += "depin_provider_reputation_score{provider=\"p-" + std::to_string(rng() % 100000) +
+           "\"} " + std::to_string(rng() % 10000 / 100.0) + "\n";
+  }
+  return out;
+}
+
+TEST(GzipParts, PrefixAndTailMakeOneValidMember) {
+  const std::string body = SomeText(300'000, 1), tail = SomeText(5'000, 2);
+  const DeflatedPrefix prefix = DeflatePrefix(body);
+  EXPECT_EQ(prefix.length, body.size());
+  EXPECT_LT(prefix.deflated.size(), body.size() / 2);
+  EXPECT_EQ(Gunzip(Assemble(prefix, tail)), body + tail);
+  // The same prefix serves any number of different tails.
+  EXPECT_EQ(Gunzip(Assemble(prefix, "x 1\n")), body + "x 1\n");
+}
+
+TEST(GzipParts, EmptyPartsAreValid) {
+  EXPECT_EQ(Gunzip(Assemble(DeflatePrefix(""), "")), "");
+  EXPECT_EQ(Gunzip(Assemble(DeflatePrefix(""), "tail\n")), "tail\n");
+  EXPECT_EQ(Gunzip(Assemble(DeflatePrefix("body\n"), "")), "body\n");
+}
+
+TEST(GzipParts, AcceptEncodingNegotiation) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));  // what Prometheus sends
+  EXPECT_TRUE(AcceptsGzip("deflate, gzip;q=1.0, *;q=0.5"));
+  EXPECT_TRUE(AcceptsGzip("GZIP"));
+  EXPECT_TRUE(AcceptsGzip("x-gzip"));
+  EXPECT_TRUE(AcceptsGzip("br, *"));
+  EXPECT_TRUE(AcceptsGzip(" gzip ; q=0.001 "));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("identity"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0.0, *"));  // named beats the wildcard
+  EXPECT_FALSE(AcceptsGzip("*;q=0"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=abc"));  // malformed: ignored
+  EXPECT_FALSE(AcceptsGzip("gzip;q=2"));
+  EXPECT_FALSE(AcceptsGzip("gzipx"));
+}
+
+TEST(MetricsCache, DeflatesEachBodyOnceForAllScrapers) {
+  MetricsCache cache;
+  EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "");
+  const std::string body = SomeText(200'000, 3);
+  cache.Set(body);
+  std::vector<std::shared_ptr<const DeflatedPrefix>> seen(4);
+  std::vector<std::thread> scrapers;
+  for (auto& s : seen) scrapers.emplace_back([&cache, &s] { s = cache.GetDeflated(); });
+  for (auto& t : scrapers) t.join();
+  for (const auto& s : seen) EXPECT_EQ(s.get(), seen[0].get()) << "compressed more than once";
+  EXPECT_EQ(Gunzip(Assemble(*seen[0], "self 1\n")), body + "self 1\n");
+  cache.Set("next 2\n");
+  EXPECT_NE(cache.GetDeflated().get(), seen[0].get());
+  EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "next 2\n");
+}
+
+}  // namespace
+}  // namespace depin::exposition
