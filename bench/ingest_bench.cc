@@ -5,7 +5,13 @@
 #include <prometheus/registry.h>
 #include <snappy.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
+#include <thread>
 
 #include "config/config.h"
 #include "evaluate/evaluator.h"
@@ -15,6 +21,8 @@
 #include "ingest/ingester.h"
 #include "ingest/write_view.h"
 #include "payload.h"
+#include "server/http_server.h"
+#include "server/web_security.h"
 
 namespace depin::bench {
 namespace {
@@ -157,12 +165,10 @@ void BM_EvaluateAndRender(benchmark::State& state) {
       static_cast<double>(store.recent_sample_bytes()) / providers;
 }
 
-// Rendering the derived /metrics body for fleets too large to hold in the
-// windows here (100k providers need ~17 GB of window state): the scoreboard
-// of a real evaluation of 1000 providers, replicated under new provider ids
-// to range(0) providers, then rendered as the evaluator does every cycle.
-void BM_RenderScoreboard(benchmark::State& state) {
-  const int providers = static_cast<int>(state.range(0));
+// The scoreboard of a real evaluation of 1000 providers, replicated under
+// new provider ids to `providers`: how the /metrics benchmarks reach fleets
+// too large to hold in the windows here (100k providers need ~17 GB).
+analytics::Scoreboard ReplicatedScoreboard(int providers) {
   constexpr int kEvaluated = 1000;
   analytics::Scoreboard board;
   {
@@ -181,6 +187,13 @@ void BM_RenderScoreboard(benchmark::State& state) {
     board.providers.push_back(from);
     board.providers.back().facts.id = from.facts.id + "-r" + std::to_string(i / kEvaluated);
   }
+  return board;
+}
+
+// Rendering the derived /metrics body, as the evaluator does every cycle.
+void BM_RenderScoreboard(benchmark::State& state) {
+  const int providers = static_cast<int>(state.range(0));
+  const analytics::Scoreboard board = ReplicatedScoreboard(providers);
   size_t bytes = 0;
   for (auto _ : state) {
     std::string body = exposition::RenderScoreboard(board);
@@ -191,6 +204,79 @@ void BM_RenderScoreboard(benchmark::State& state) {
   state.counters["metrics_bytes"] = static_cast<double>(bytes);
   state.counters["bytes_per_provider"] = static_cast<double>(bytes) / providers;
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+
+// Sends `request` to 127.0.0.1:port and reads the answer to its end (the
+// request asks the server to close): the bytes received, 0 on failure. A
+// plain socket, so that the client's own costs stay out of the figure.
+size_t LoopbackGet(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  size_t received = 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    static char buffer[1 << 20];
+    for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;)
+      received += static_cast<size_t>(n);
+  }
+  close(fd);
+  return received;
+}
+
+// GET /metrics from the real HTTP server over loopback, wall time until the
+// whole answer is received. range(1): 0 identity; 1 gzip, the deflated
+// body already cached (every scrape after an evaluation's first); 2 gzip,
+// the first scrape after an evaluation, which deflates the body.
+void BM_ServeMetrics(benchmark::State& state) {
+  const int providers = static_cast<int>(state.range(0));
+  const int mode = static_cast<int>(state.range(1));
+  const std::string body = exposition::RenderScoreboard(ReplicatedScoreboard(providers));
+  Config c = BenchConfig();
+  route::Router router(c);
+  prometheus::Registry registry;
+  windows::WindowStore store(c.windows, c.limits);
+  ingest::Ingester ingester(c.limits, router, store, registry);
+  exposition::MetricsCache cache;
+  cache.Set(body);
+  Logger log(LogLevel::kError);
+  auto security = server::BuildWebSecurity({});
+  if (!security.ok()) {
+    state.SkipWithError(security.status().message().c_str());
+    return;
+  }
+  server::HttpServer http({{"127.0.0.1", 0}, 16 << 20, "bench", false}, security.value(), ingester,
+                          cache, registry, log);
+  if (auto st = http.Bind(); !st.ok()) {
+    state.SkipWithError(st.message().c_str());
+    return;
+  }
+  std::thread serving([&http] { http.Serve(); });
+  const std::string request = std::string("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+                              (mode != 0 ? "Accept-Encoding: gzip\r\n" : "") +
+                              "Connection: close\r\n\r\n";
+  if (mode == 1) (void)LoopbackGet(http.bound_port(), request);  // deflates once
+  size_t wire_bytes = 0;
+  for (auto _ : state) {
+    if (mode == 2) {
+      state.PauseTiming();
+      cache.Set(body);  // a new evaluation's body
+      state.ResumeTiming();
+    }
+    wire_bytes = LoopbackGet(http.bound_port(), request);
+    if (wire_bytes == 0) {
+      state.SkipWithError("GET /metrics failed");
+      break;
+    }
+  }
+  http.Stop();
+  serving.join();
+  state.counters["providers"] = providers;
+  state.counters["metrics_bytes"] = static_cast<double>(body.size());
+  state.counters["wire_bytes"] = static_cast<double>(wire_bytes);
 }
 
 BENCHMARK(BM_DecodeFloor)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
@@ -204,6 +290,10 @@ BENCHMARK(BM_Snapshot)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EvaluateAndRender)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RenderScoreboard)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServeMetrics)
+    ->ArgsProduct({{10000, 100000}, {0, 1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace depin::bench

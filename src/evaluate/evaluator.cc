@@ -45,6 +45,9 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
           MakeGauge(registry, "depin_sidecar_window_bytes", "Bytes held by window ring buffers.")),
       metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
                                "Size of the derived part of the /metrics body.")),
+      deflate_duration_(MakeGauge(registry, "depin_sidecar_metrics_deflate_duration_seconds",
+                                  "Time the evaluator last spent compressing the derived /metrics "
+                                  "body for gzip scrapes, once per evaluation while they come.")),
       audit_records_(prometheus::BuildCounter()
                          .Name("depin_sidecar_audit_records_total")
                          .Help("Audit records of score, tier and penalty changes.")
@@ -81,6 +84,9 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   duration_.Set(seconds);
+  // After the evaluation is published and timed: scrapes wait for this only
+  // if they arrive while it runs.
+  if (const double deflate = cache_.WarmDeflated(); deflate > 0) deflate_duration_.Set(deflate);
   interval_.Set(static_cast<double>(config_.evaluation_interval_ms) / 1000.0);
   last_timestamp_.Set(static_cast<double>(now_ms) / 1000.0);
   active_providers_.Set(static_cast<double>(views.size()));

@@ -107,6 +107,7 @@ class Evaluator {
   prometheus::Gauge& active_series_;
   prometheus::Gauge& window_bytes_;
   prometheus::Gauge& metrics_bytes_;
+  prometheus::Gauge& deflate_duration_;
   prometheus::Counter& audit_records_;
   uint64_t audit_logged_ = 0;  // audit records already written to the log
 

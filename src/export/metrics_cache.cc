@@ -1,5 +1,8 @@
 #include "export/metrics_cache.h"
 
+#include <atomic>
+#include <chrono>
+
 namespace depin::exposition {
 
 struct MetricsCache::Entry {
@@ -7,6 +10,7 @@ struct MetricsCache::Entry {
   std::shared_ptr<const std::string> body;
   std::once_flag deflate_once;
   std::shared_ptr<const DeflatedPrefix> deflated;
+  std::atomic<bool> deflated_served{false};
 };
 
 MetricsCache::MetricsCache() : current_(std::make_shared<Entry>(std::string())) {}
@@ -14,6 +18,7 @@ MetricsCache::MetricsCache() : current_(std::make_shared<Entry>(std::string())) 
 void MetricsCache::Set(std::string body) {
   auto next = std::make_shared<Entry>(std::move(body));
   std::lock_guard<std::mutex> lock(mu_);
+  gzip_wanted_ = current_->deflated_served.load();
   current_ = std::move(next);
 }
 
@@ -24,12 +29,32 @@ std::shared_ptr<MetricsCache::Entry> MetricsCache::Current() const {
 
 std::shared_ptr<const std::string> MetricsCache::Get() const { return Current()->body; }
 
+bool MetricsCache::Deflate(Entry& entry) {
+  bool deflated_here = false;
+  std::call_once(entry.deflate_once, [&entry, &deflated_here] {
+    entry.deflated = std::make_shared<const DeflatedPrefix>(DeflatePrefix(*entry.body));
+    deflated_here = true;
+  });
+  return deflated_here;
+}
+
 std::shared_ptr<const DeflatedPrefix> MetricsCache::GetDeflated() const {
   std::shared_ptr<Entry> entry = Current();
-  std::call_once(entry->deflate_once, [&entry] {
-    entry->deflated = std::make_shared<const DeflatedPrefix>(DeflatePrefix(*entry->body));
-  });
+  entry->deflated_served = true;
+  Deflate(*entry);
   return entry->deflated;
+}
+
+double MetricsCache::WarmDeflated() {
+  std::shared_ptr<Entry> entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!gzip_wanted_) return 0;
+    entry = current_;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (!Deflate(*entry)) return 0;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace depin::exposition

@@ -1,7 +1,8 @@
 // The /metrics body of the latest evaluation, shared read-only with the
 // HTTP threads so a scrape never re-renders, and its deflated form, made
-// on the first scrape that accepts gzip and shared by the later ones, so a
-// scrape never recompresses either.
+// once per body and shared by every scrape that accepts gzip. Once gzip
+// scrapers are seen, the evaluator deflates each new body right after
+// publishing it, so that their scrapes are served from cached bytes.
 #pragma once
 
 #include <memory>
@@ -22,13 +23,20 @@ class MetricsCache {
   // The first caller per body compresses it; concurrent callers wait for
   // that one result.
   std::shared_ptr<const DeflatedPrefix> GetDeflated() const;
+  // Deflates the current body now if the previous body's deflated form was
+  // asked for (someone scrapes with gzip); returns the seconds spent, 0
+  // when nothing was done.
+  double WarmDeflated();
 
  private:
   struct Entry;
   std::shared_ptr<Entry> Current() const;
+  // Deflates entry's body unless done; true when this call did it.
+  static bool Deflate(Entry& entry);
 
   mutable std::mutex mu_;
   std::shared_ptr<Entry> current_;
+  bool gzip_wanted_ = false;  // the body before current_ was served deflated
 };
 
 }  // namespace depin::exposition

@@ -102,5 +102,18 @@ TEST(MetricsCache, DeflatesEachBodyOnceForAllScrapers) {
   EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "next 2\n");
 }
 
+TEST(MetricsCache, WarmsTheNextBodyOnlyWhileGzipScrapersCome) {
+  MetricsCache cache;
+  cache.Set("a 1\n");
+  EXPECT_EQ(cache.WarmDeflated(), 0) << "nobody asked for gzip yet";
+  (void)cache.GetDeflated();  // a gzip scrape of "a 1"
+  cache.Set("b 2\n");
+  EXPECT_GT(cache.WarmDeflated(), 0) << "the previous body was served deflated";
+  EXPECT_EQ(cache.WarmDeflated(), 0) << "already deflated";  // once per body
+  cache.Set("c 3\n");                                        // "b 2" was warmed but never scraped
+  EXPECT_EQ(cache.WarmDeflated(), 0);
+  EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "c 3\n");
+}
+
 }  // namespace
 }  // namespace depin::exposition
