@@ -253,7 +253,9 @@ rules and sends what fires to the Alertmanager.
   simulator ground truth:             http://127.0.0.1:$SIM_PORT/truth
   logs and config:                    $DEMO_DIR/
 
-Scores appear once each provider has enough data (about a minute).
+Scores appear once each provider has enough data (about a minute). Alerts
+go pending when their condition holds and fire, to the Alertmanager, once it
+has held for their for: duration (5 minutes to 1 hour, rules/depin-alerts.yml).
 EOF
 if [ -n "$DURATION" ]; then
   echo "Stopping by itself after $DURATION s (DEMO_DURATION); Ctrl-C stops earlier."
