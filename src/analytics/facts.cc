@@ -12,7 +12,7 @@ struct GaugeStats {
   int slots = 0;
 };
 
-GaugeStats ReadGauge(const windows::ScalarView& v) {
+GaugeStats ReadGauge(windows::ScalarSpan v) {
   GaugeStats g;
   double sum = 0, count = 0;
   for (size_t i = 0; i < v.sum.size(); ++i) {
@@ -26,13 +26,13 @@ GaugeStats ReadGauge(const windows::ScalarView& v) {
   return g;
 }
 
-double Total(const windows::ScalarView& v) {
+double Total(windows::ScalarSpan v) {
   double t = 0;
   for (double x : v.sum) t += x;
   return t;
 }
 
-int CountOutages(const windows::ScalarView& up) {
+int CountOutages(windows::ScalarSpan up) {
   int outages = 0;
   std::optional<bool> was_up;
   for (size_t i = 0; i < up.sum.size(); ++i) {
@@ -77,11 +77,9 @@ size_t RecentSlotCount(const windows::ProviderView& view, const Config& config) 
       1, config.reputation.availability_window_ms / std::max<int64_t>(view.step_ms, 1)));
 }
 
-windows::ScalarView LastSlots(const windows::ScalarView& v, size_t k) {
+windows::ScalarSpan LastSlots(windows::ScalarSpan v, size_t k) {
   if (v.sum.size() <= k) return v;
-  const auto from = static_cast<std::ptrdiff_t>(v.sum.size() - k);
-  return {std::vector<double>(v.sum.begin() + from, v.sum.end()),
-          std::vector<double>(v.count.begin() + from, v.count.end())};
+  return {v.sum.last(k), v.count.last(k)};
 }
 
 ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& config) {

@@ -26,10 +26,10 @@ struct ProviderFacts {
   std::optional<double> gpu_util;         // mean, 0..100
   std::optional<double> mean_response_s;  // from the response histogram
   std::optional<double> mean_job_duration_s;
-  std::optional<double> sla_fraction;    // jobs finished within the SLA target
-  std::optional<double> price;           // latest price per GPU-hour
-  std::optional<double> gpus_total;      // latest
-  std::optional<double> gpus_allocated;  // latest
+  std::optional<double> sla_fraction;        // jobs finished within the SLA target
+  std::optional<double> price;               // latest price per GPU-hour
+  std::optional<double> gpus_total;          // latest
+  std::optional<double> gpus_allocated;      // latest
   std::optional<double> memory_total_bytes;  // latest host memory
 
   double jobs_finished() const { return jobs_completed + jobs_failed; }
@@ -42,7 +42,7 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
 size_t RecentSlotCount(const windows::ProviderView& view, const Config& config);
 
 // The last `k` slots of `v` (all of it when shorter).
-windows::ScalarView LastSlots(const windows::ScalarView& v, size_t k);
+windows::ScalarSpan LastSlots(windows::ScalarSpan v, size_t k);
 
 // Share of a histogram's observations at or below `x`, interpolating
 // linearly inside the bucket (the inverse of histogram_quantile).

@@ -2,7 +2,7 @@
 
 namespace depin::analytics {
 
-Reliability ComputeReliability(const windows::ScalarView& up, int64_t step_ms) {
+Reliability ComputeReliability(windows::ScalarSpan up, int64_t step_ms) {
   Reliability r;
   const double step_s = static_cast<double>(step_ms) / 1000.0;
   double up_slots = 0, observed = 0, repaired_down_s = 0, current_down_s = 0;

@@ -18,6 +18,6 @@ struct Reliability {
 // A slot counts as up when the mean of its `up` samples is >= 0.5; each slot
 // stands for `step_ms` of time. Slots without samples are skipped (they say
 // nothing about the provider, only about the scrape path).
-Reliability ComputeReliability(const windows::ScalarView& up, int64_t step_ms);
+Reliability ComputeReliability(windows::ScalarSpan up, int64_t step_ms);
 
 }  // namespace depin::analytics

@@ -32,7 +32,7 @@ SlotSeries CompleteSlots(SlotSeries s) {
   return s;
 }
 
-double Total(const windows::ScalarView& v) {
+double Total(windows::ScalarSpan v) {
   double t = 0;
   for (double x : v.sum) t += x;
   return t;
@@ -66,8 +66,8 @@ TrendDirection ClassifyTrend(const LinearTrend& t, double mean_level, double win
   return rising == higher_is_better ? TrendDirection::kImproving : TrendDirection::kDeclining;
 }
 
-std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counter,
-                                       const windows::ScalarView& up, int64_t step_ms) {
+std::optional<double> CounterBusyShare(windows::ScalarSpan seconds_counter, windows::ScalarSpan up,
+                                       int64_t step_ms) {
   if (seconds_counter.empty() || up.empty()) return std::nullopt;
   const double step_s = static_cast<double>(step_ms) / 1000.0;
   double busy = 0, capacity = 0;

@@ -93,8 +93,8 @@ TrendDirection ClassifyTrend(const LinearTrend& t, double mean_level, double win
 // Busy share of a per-device counter of busy seconds (disk io_time) or of
 // idle seconds (cpu, then 1 - result): increases divided by device-seconds
 // elapsed, the device count per slot inferred from samples per `up` sample.
-std::optional<double> CounterBusyShare(const windows::ScalarView& seconds_counter,
-                                       const windows::ScalarView& up, int64_t step_ms);
+std::optional<double> CounterBusyShare(windows::ScalarSpan seconds_counter, windows::ScalarSpan up,
+                                       int64_t step_ms);
 
 // A resource is the bottleneck when it is the most saturated one over the
 // recent window, at or above the threshold, while the provider's failures or

@@ -4,9 +4,9 @@
 
 namespace depin::analytics {
 
-std::vector<BurnRate> ComputeBurnRates(const windows::ScalarView& completed,
-                                       const windows::ScalarView& failed, int64_t step_ms,
-                                       double objective, const std::vector<int64_t>& windows_ms) {
+std::vector<BurnRate> ComputeBurnRates(windows::ScalarSpan completed, windows::ScalarSpan failed,
+                                       int64_t step_ms, double objective,
+                                       const std::vector<int64_t>& windows_ms) {
   std::vector<BurnRate> out;
   const size_t n = std::max(completed.sum.size(), failed.sum.size());
   const double budget = 1.0 - objective;

@@ -20,9 +20,9 @@ struct BurnRate {
 // (1 - objective). 1 spends the budget exactly over the SLO period; 14.4 over
 // 1h is the SRE workbook's fast-burn page. A window longer than the slots
 // held is absent, never extrapolated.
-std::vector<BurnRate> ComputeBurnRates(const windows::ScalarView& completed,
-                                       const windows::ScalarView& failed, int64_t step_ms,
-                                       double objective, const std::vector<int64_t>& windows_ms);
+std::vector<BurnRate> ComputeBurnRates(windows::ScalarSpan completed, windows::ScalarSpan failed,
+                                       int64_t step_ms, double objective,
+                                       const std::vector<int64_t>& windows_ms);
 
 struct CostFigures {
   std::optional<double> score_per_dollar;  // performance points per $ per GPU-hour

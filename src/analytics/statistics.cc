@@ -47,7 +47,7 @@ size_t SlotSeries::count() const {
   return static_cast<size_t>(std::count(present.begin(), present.end(), true));
 }
 
-SlotSeries SlotMeans(const windows::ScalarView& v) {
+SlotSeries SlotMeans(windows::ScalarSpan v) {
   SlotSeries s;
   s.value.assign(v.sum.size(), 0.0);
   s.present.assign(v.sum.size(), false);
@@ -60,7 +60,7 @@ SlotSeries SlotMeans(const windows::ScalarView& v) {
   return s;
 }
 
-SlotSeries SlotRatio(const windows::ScalarView& numerator, const windows::ScalarView& other) {
+SlotSeries SlotRatio(windows::ScalarSpan numerator, windows::ScalarSpan other) {
   SlotSeries s;
   const size_t n = std::max(numerator.sum.size(), other.sum.size());
   s.value.assign(n, 0.0);

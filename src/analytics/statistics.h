@@ -28,10 +28,10 @@ struct SlotSeries {
 };
 
 // Per-slot means of a gauge (sum / count).
-SlotSeries SlotMeans(const windows::ScalarView& v);
+SlotSeries SlotMeans(windows::ScalarSpan v);
 // Per-slot ratio numerator / (numerator + other) of two counters' increases,
 // present where the denominator is positive.
-SlotSeries SlotRatio(const windows::ScalarView& numerator, const windows::ScalarView& other);
+SlotSeries SlotRatio(windows::ScalarSpan numerator, windows::ScalarSpan other);
 
 // The window slots feeding coarser steps: slot i of `slots` covers
 // [(first_slot + i) * slot_ms, ...) with the last slot containing `now_ms`.

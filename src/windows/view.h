@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,17 @@ namespace depin::windows {
 struct ScalarView {
   std::vector<double> sum;
   std::vector<double> count;
+  bool empty() const { return sum.empty(); }
+};
+
+// A read-only look at a ScalarView's slots, all or the last few: what the
+// analytics take, so that narrowing the window copies nothing.
+struct ScalarSpan {
+  ScalarSpan() = default;
+  ScalarSpan(const ScalarView& v) : sum(v.sum), count(v.count) {}  // NOLINT: implicit on purpose
+  ScalarSpan(std::span<const double> s, std::span<const double> c) : sum(s), count(c) {}
+  std::span<const double> sum;
+  std::span<const double> count;
   bool empty() const { return sum.empty(); }
 };
 
