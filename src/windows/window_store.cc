@@ -54,12 +54,19 @@ struct RingCursor {
 }  // namespace
 
 // Slot storage is compact (DESIGN §11: 2 kB per provider-signal): a
-// scalar slot's count is a number of samples, so an integer; a histogram
-// bucket's increase is a count of observations, exact in a float up to 2^24
-// per slot and within 6e-8 of it above. Sums stay doubles. Views widen
-// everything to double.
+// scalar slot's count is a number of samples, so an integer; a histogram's
+// slot increases (buckets and _count: counts of observations; _sum) are
+// floats: counts exact up to 2^24 per slot and within 6e-8 relative above,
+// sums to 7 significant digits, plenty for quantiles and means. Scalar sums
+// (gauge values, counter increases) stay doubles. Views widen to double.
 using SlotCount = uint32_t;
-using BucketIncrease = float;
+using HistogramIncrease = float;
+
+// Saturates at the float range: an absurd increase stays a finite number.
+HistogramIncrease ToHistogramIncrease(double v) {
+  constexpr double kMax = std::numeric_limits<HistogramIncrease>::max();
+  return static_cast<HistogramIncrease>(std::clamp(v, -kMax, kMax));
+}
 
 struct WindowStore::ScalarRing {
   explicit ScalarRing(int n) : sum(n, 0.0), count(n, 0) {}
@@ -69,12 +76,12 @@ struct WindowStore::ScalarRing {
 };
 
 struct WindowStore::HistogramRing {
-  explicit HistogramRing(int n) : sum(n, 0.0), count(n, 0.0) {}
+  explicit HistogramRing(int n) : sum(n, 0), count(n, 0) {}
   RingCursor cursor;
   std::vector<double> upper_bounds;
-  std::vector<double> sum;
-  std::vector<double> count;
-  std::vector<BucketIncrease> buckets;  // [position * upper_bounds.size() + bucket]
+  std::vector<HistogramIncrease> sum;
+  std::vector<HistogramIncrease> count;
+  std::vector<HistogramIncrease> buckets;  // [position * upper_bounds.size() + bucket]
 
   // Index of `le`, inserting a new bucket column if unseen.
   size_t BucketIndex(double le, int n) {
@@ -83,7 +90,7 @@ struct WindowStore::HistogramRing {
     if (it != upper_bounds.end() && *it == le) return idx;
     size_t old_width = upper_bounds.size();
     upper_bounds.insert(it, le);
-    std::vector<BucketIncrease> grown(static_cast<size_t>(n) * (old_width + 1), 0);
+    std::vector<HistogramIncrease> grown(static_cast<size_t>(n) * (old_width + 1), 0);
     for (int p = 0; p < n; ++p) {
       for (size_t b = 0; b < old_width; ++b) {
         grown[p * (old_width + 1) + (b < idx ? b : b + 1)] = buckets[p * old_width + b];
@@ -96,7 +103,7 @@ struct WindowStore::HistogramRing {
     sum[p] = 0;
     count[p] = 0;
     std::fill_n(buckets.begin() + static_cast<std::ptrdiff_t>(p * upper_bounds.size()),
-                upper_bounds.size(), BucketIncrease{0});
+                upper_bounds.size(), HistogramIncrease{0});
   }
 };
 
@@ -318,14 +325,13 @@ bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amou
     if (pos < 0) return false;
     switch (series.role) {
       case route::Role::kBucket:
-        ring.buckets[pos * ring.upper_bounds.size() + bucket] +=
-            static_cast<BucketIncrease>(amount);
+        ring.buckets[pos * ring.upper_bounds.size() + bucket] += ToHistogramIncrease(amount);
         break;
       case route::Role::kSum:
-        ring.sum[pos] += amount;
+        ring.sum[pos] += ToHistogramIncrease(amount);
         break;
       case route::Role::kCount:
-        ring.count[pos] += amount;
+        ring.count[pos] += ToHistogramIncrease(amount);
         break;
       case route::Role::kValue:
         break;
@@ -399,7 +405,7 @@ bool CopyRing(const Ring* ring, int64_t first, int n, HistogramView* view) {
       view->sum += ring->sum[at];
       view->count += ring->count[at];
       // data(), not [], as a histogram may have no buckets at all.
-      const BucketIncrease* row = ring->buckets.data() + at * width;
+      const HistogramIncrease* row = ring->buckets.data() + at * width;
       for (size_t b = 0; b < width; ++b) view->buckets[b] += row[b];
     }
   });
@@ -471,9 +477,9 @@ size_t WindowStore::window_bytes() const {
     }
     for (const auto& r : p->histograms) {
       if (r) {
-        bytes += (r->sum.capacity() + r->count.capacity() + r->upper_bounds.capacity()) *
-                     sizeof(double) +
-                 r->buckets.capacity() * sizeof(BucketIncrease);
+        bytes += r->upper_bounds.capacity() * sizeof(double) +
+                 (r->sum.capacity() + r->count.capacity() + r->buckets.capacity()) *
+                     sizeof(HistogramIncrease);
       }
     }
   }
@@ -485,10 +491,12 @@ template <typename T>
 std::vector<double> Widen(const std::vector<T>& v) {
   return {v.begin(), v.end()};
 }
-template <typename T>
-std::vector<T> Narrow(const std::vector<double>& v) {
-  std::vector<T> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<T>(v[i]);
+std::vector<SlotCount> ToSlotCounts(const std::vector<double>& v) {  // checked by IsSlotCount
+  return {v.begin(), v.end()};
+}
+std::vector<HistogramIncrease> ToHistogramIncreases(const std::vector<double>& v) {
+  std::vector<HistogramIncrease> out(v.size());
+  std::transform(v.begin(), v.end(), out.begin(), ToHistogramIncrease);
   return out;
 }
 // A saved slot count is a whole number of samples a SlotCount holds.
@@ -512,8 +520,8 @@ WindowImage WindowStore::Export() const {
         out.scalars[sig] = WindowImage::Ring{r->cursor.latest, r->sum, Widen(r->count), {}, {}};
       }
       if (const HistogramRing* r = p->histograms[sig].get()) {
-        out.histograms[sig] = WindowImage::Ring{r->cursor.latest, r->sum, r->count, r->upper_bounds,
-                                                Widen(r->buckets)};
+        out.histograms[sig] = WindowImage::Ring{r->cursor.latest, Widen(r->sum), Widen(r->count),
+                                                r->upper_bounds, Widen(r->buckets)};
       }
     }
   }
@@ -579,15 +587,15 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
         provider->scalars[sig] = std::make_unique<ScalarRing>(n);
         provider->scalars[sig]->cursor.latest = r->latest_slot;
         provider->scalars[sig]->sum = r->sum;
-        provider->scalars[sig]->count = Narrow<SlotCount>(r->count);
+        provider->scalars[sig]->count = ToSlotCounts(r->count);
       }
       if (const auto& r = p.histograms[sig]) {
         auto ring = std::make_unique<HistogramRing>(n);
         ring->cursor.latest = r->latest_slot;
-        ring->sum = r->sum;
-        ring->count = r->count;
+        ring->sum = ToHistogramIncreases(r->sum);
+        ring->count = ToHistogramIncreases(r->count);
         ring->upper_bounds = r->upper_bounds;
-        ring->buckets = Narrow<BucketIncrease>(r->buckets);
+        ring->buckets = ToHistogramIncreases(r->buckets);
         provider->histograms[sig] = std::move(ring);
       }
     }

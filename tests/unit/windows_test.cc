@@ -136,6 +136,23 @@ TEST_F(WindowStoreTest, HistogramWithoutBucketsKeepsCountAndSum) {
   EXPECT_DOUBLE_EQ(h.sum, 300);
 }
 
+// Histogram slots are floats (compact windows): counts stay exact, and an
+// increase beyond the float range saturates instead of becoming infinite.
+TEST_F(WindowStoreTest, HistogramIncreasesAreExactCountsAndSaturate) {
+  auto cnt = Ref("cnt", MakeRoute(Signal::kJobDuration, "p1", route::Role::kCount));
+  auto sum = Ref("sum", MakeRoute(Signal::kJobDuration, "p1", route::Role::kSum));
+  Append(cnt, kT0, 1'000'000);
+  Append(cnt, kT0 + 10'000, 1'000'000 + 16'777'216);  // 2^24 observations in one slot
+  Append(sum, kT0, 0);
+  Append(sum, kT0 + 10'000, 1e300);
+  auto views = store_.Snapshot(kT0 + 10'000);
+  ASSERT_EQ(views.size(), 1u);
+  const HistogramView& h = views[0].histogram(Signal::kJobDuration);
+  EXPECT_EQ(h.count, 16'777'216);
+  EXPECT_TRUE(std::isfinite(h.sum));
+  EXPECT_EQ(h.sum, std::numeric_limits<float>::max());
+}
+
 TEST_F(WindowStoreTest, GaugeDuplicatesAreNotCountedTwice) {
   SeriesRef g = Ref("g", MakeRoute(Signal::kGpuUtil));
   EXPECT_EQ(Append(g, kT0, 40), AppendResult::kAccepted);
