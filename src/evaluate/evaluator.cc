@@ -69,9 +69,10 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
     exposition::RenderScoreboard(board, sink);
     derived_->ApplyRetention(now_ms);
     derived_->Compact(now_ms);
-    if (sink.rejected() > 0)
+    if (sink.rejected() > 0) {
       log_.Debug("derived samples rejected by the store",
                  {{"rejected", std::to_string(sink.rejected())}});
+    }
   }
   for (EvaluationListener* listener : listeners_) listener->OnEvaluation(board, now_ms);
   metrics_bytes_.Set(static_cast<double>(body.size()));

@@ -29,7 +29,7 @@ struct SharedBody {
 };
 
 void ServeShared(httplib::Response& res, const char* content_type,
-                 std::shared_ptr<const SharedBody> body) {
+                 const std::shared_ptr<const SharedBody>& body) {
   size_t total = 0;
   for (std::string_view piece : body->pieces) total += piece.size();
   res.set_content_provider(total, content_type,
@@ -221,7 +221,7 @@ void HttpServer::Routes() {
       body->pieces = {*derived, *self};
       body->owners = {derived, self};
     }
-    ServeShared(res, kTextFormat, std::move(body));
+    ServeShared(res, kTextFormat, body);
   });
   s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, "depin-sidecar is Healthy.");
@@ -284,7 +284,7 @@ void HttpServer::Mount(const std::string& path_regex,
     for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
     PlainResponse out = handler(plain);
     res.status = out.status;
-    res.set_content(out.body, out.content_type.c_str());
+    res.set_content(out.body, out.content_type);
   };
   http_->Get(path_regex, serve);
   http_->Post(path_regex, serve);
@@ -303,7 +303,7 @@ void HttpServer::MountStream(
         StreamAnswer answer = open(plain, req.get_header_value("Last-Event-ID"));
         res.status = answer.head.status;
         if (!answer.next) {
-          res.set_content(answer.head.body, answer.head.content_type.c_str());
+          res.set_content(answer.head.body, answer.head.content_type);
           return;
         }
         res.set_header("Cache-Control", "no-cache");

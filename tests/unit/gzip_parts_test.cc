@@ -93,6 +93,7 @@ TEST(MetricsCache, DeflatesEachBodyOnceForAllScrapers) {
   cache.Set(body);
   std::vector<std::shared_ptr<const DeflatedPrefix>> seen(4);
   std::vector<std::thread> scrapers;
+  scrapers.reserve(seen.size());
   for (auto& s : seen) scrapers.emplace_back([&cache, &s] { s = cache.GetDeflated(); });
   for (auto& t : scrapers) t.join();
   for (const auto& s : seen) EXPECT_EQ(s.get(), seen[0].get()) << "compressed more than once";
