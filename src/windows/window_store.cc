@@ -59,7 +59,7 @@ struct RingCursor {
 // floats: counts exact up to 2^24 per slot and within 6e-8 relative above,
 // sums to 7 significant digits, plenty for quantiles and means. Scalar sums
 // (gauge values, counter increases) stay doubles. Views widen to double.
-using SlotCount = uint32_t;
+using SlotCount = int32_t;  // signed: SSE2 converts it to double, not uint32
 using HistogramIncrease = float;
 
 // Saturates at the float range: an absurd increase stays a finite number.
@@ -315,7 +315,7 @@ bool WindowStore::IsTooOld(const SeriesState& series, int64_t slot) const {
 }
 
 bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amount,
-                            uint32_t observations) {
+                            int32_t observations) {
   const int n = config_.slots();
   Provider& provider = *providers_[series.provider];
   if (DefaultKind(series.signal) == SignalKind::kHistogram) {

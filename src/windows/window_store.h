@@ -166,7 +166,7 @@ class WindowStore {
   bool IsTooOld(const SeriesState& series, int64_t slot) const;
   // Adds `amount` (and `observations` to a counter's count) to `slot` of the
   // series' ring; false when the slot is before the window.
-  bool AddToSlot(const SeriesState& series, int64_t slot, double amount, uint32_t observations);
+  bool AddToSlot(const SeriesState& series, int64_t slot, double amount, int32_t observations);
 
   WindowConfig config_;
   LimitsConfig limits_;
