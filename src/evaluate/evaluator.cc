@@ -31,6 +31,16 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                        .Add({})),
       duration_(MakeGauge(registry, "depin_sidecar_evaluation_duration_seconds",
                           "Duration of the last evaluation, rendering included.")),
+      phase_family_(prometheus::BuildGauge()
+                        .Name("depin_sidecar_evaluation_phase_duration_seconds")
+                        .Help("Duration of each phase of the last evaluation: snapshot (copy "
+                              "of the windows), analytics, render (/metrics body), derived "
+                              "(derived store and listeners).")
+                        .Register(registry)),
+      phase_snapshot_(phase_family_.Add({{"phase", "snapshot"}})),
+      phase_analytics_(phase_family_.Add({{"phase", "analytics"}})),
+      phase_render_(phase_family_.Add({{"phase", "render"}})),
+      phase_derived_(phase_family_.Add({{"phase", "derived"}})),
       interval_(MakeGauge(registry, "depin_sidecar_evaluation_interval_seconds",
                           "Configured evaluation interval.")),
       last_timestamp_(MakeGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
@@ -58,11 +68,21 @@ Evaluator::~Evaluator() { Stop(); }
 
 void Evaluator::EvaluateOnce(int64_t now_ms) {
   auto start = std::chrono::steady_clock::now();
+  auto lap = start;
+  // Sets `phase` to the time since the previous lap.
+  auto time_phase = [&lap](prometheus::Gauge& phase) {
+    const auto now = std::chrono::steady_clock::now();
+    phase.Set(std::chrono::duration<double>(now - lap).count());
+    lap = now;
+  };
   std::lock_guard<std::mutex> lock(eval_mu_);
   store_.Snapshot(now_ms, &views_);
+  time_phase(phase_snapshot_);
   const std::vector<windows::ProviderView>& views = views_;
   analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
+  time_phase(phase_analytics_);
   std::string body = exposition::RenderScoreboard(board);
+  time_phase(phase_render_);
   LogNewAuditRecords();
   if (derived_ != nullptr) {
     store::StoreSink sink(*derived_, now_ms);
@@ -75,6 +95,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
     }
   }
   for (EvaluationListener* listener : listeners_) listener->OnEvaluation(board, now_ms);
+  time_phase(phase_derived_);
   metrics_bytes_.Set(static_cast<double>(body.size()));
   cache_.Set(std::move(body));
   const int scored = board.scored;

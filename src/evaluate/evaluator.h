@@ -100,6 +100,11 @@ class Evaluator {
 
   prometheus::Counter& evaluations_;
   prometheus::Gauge& duration_;
+  prometheus::Family<prometheus::Gauge>& phase_family_;
+  prometheus::Gauge& phase_snapshot_;
+  prometheus::Gauge& phase_analytics_;
+  prometheus::Gauge& phase_render_;
+  prometheus::Gauge& phase_derived_;
   prometheus::Gauge& interval_;
   prometheus::Gauge& last_timestamp_;
   prometheus::Gauge& active_providers_;
