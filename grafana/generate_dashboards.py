@@ -558,8 +558,11 @@ def sidecar_health():
 
     L.row("Evaluation")
     L.add(timeseries("Evaluation duration", [target(
-        "depin_sidecar_evaluation_duration_seconds{%s}" % SC, "{{instance}}")],
-        "Duration of the last evaluation (analytics over every window).", unit="s"), 8, 8)
+        "depin_sidecar_evaluation_duration_seconds{%s}" % SC, "{{instance}}"), target(
+        "depin_sidecar_evaluation_phase_duration_seconds{%s}" % SC, "{{instance}} {{phase}}")],
+        "Duration of the last evaluation (analytics over every window) and of its phases: "
+        "snapshot (copy of the windows), analytics, render (/metrics body), derived (store "
+        "and forwarding).", unit="s"), 8, 8)
     L.add(timeseries("Observed evaluation interval", [target(
         "1 / rate(depin_sidecar_evaluations_total{%s}[$__rate_interval])" % SC,
         "{{instance}}")],
