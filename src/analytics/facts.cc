@@ -15,14 +15,18 @@ struct GaugeStats {
 GaugeStats ReadGauge(windows::ScalarSpan v) {
   GaugeStats g;
   double sum = 0, count = 0;
+  size_t last = 0;
   for (size_t i = 0; i < v.sum.size(); ++i) {
     if (v.count[i] <= 0) continue;
     sum += v.sum[i];
     count += v.count[i];
-    g.latest = v.sum[i] / v.count[i];
+    last = i;
     ++g.slots;
   }
-  if (count > 0) g.mean = sum / count;
+  if (count > 0) {
+    g.mean = sum / count;
+    g.latest = v.sum[last] / v.count[last];
+  }
   return g;
 }
 
