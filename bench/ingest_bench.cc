@@ -125,7 +125,7 @@ struct FilledStore {
       ingester.Write({"application/x-protobuf", "snappy", body}, 1'700'000'000'000 + 3'600'000);
     }
   }
-  static constexpr int64_t kNow = 1'700'000'000'000 + kScrapes * 15'000;
+  static constexpr int64_t kNow = 1'700'000'000'000 + int64_t{kScrapes} * 15'000;
   Config config;
   route::Router router;
   prometheus::Registry registry;
