@@ -562,7 +562,7 @@ def sidecar_health():
         "depin_sidecar_evaluation_phase_duration_seconds{%s}" % SC, "{{instance}} {{phase}}")],
         "Duration of the last evaluation (analytics over every window) and of its phases: "
         "snapshot (copy of the windows), analytics, render (/metrics body), derived (store "
-        "and forwarding).", unit="s"), 8, 8)
+        "and forwarding), deflate (/metrics for gzip scrapes).", unit="s"), 8, 8)
     L.add(timeseries("Observed evaluation interval", [target(
         "1 / rate(depin_sidecar_evaluations_total{%s}[$__rate_interval])" % SC,
         "{{instance}}")],

@@ -30,17 +30,20 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                        .Register(registry)
                        .Add({})),
       duration_(MakeGauge(registry, "depin_sidecar_evaluation_duration_seconds",
-                          "Duration of the last evaluation, rendering included.")),
+                          "Duration of the last evaluation, rendering and compression "
+                          "included.")),
       phase_family_(prometheus::BuildGauge()
                         .Name("depin_sidecar_evaluation_phase_duration_seconds")
                         .Help("Duration of each phase of the last evaluation: snapshot (copy "
                               "of the windows), analytics, render (/metrics body), derived "
-                              "(derived store and listeners).")
+                              "(derived store and listeners), deflate (/metrics body for gzip "
+                              "scrapes, 0 without them).")
                         .Register(registry)),
       phase_snapshot_(phase_family_.Add({{"phase", "snapshot"}})),
       phase_analytics_(phase_family_.Add({{"phase", "analytics"}})),
       phase_render_(phase_family_.Add({{"phase", "render"}})),
       phase_derived_(phase_family_.Add({{"phase", "derived"}})),
+      phase_deflate_(phase_family_.Add({{"phase", "deflate"}})),
       interval_(MakeGauge(registry, "depin_sidecar_evaluation_interval_seconds",
                           "Configured evaluation interval.")),
       last_timestamp_(MakeGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
@@ -55,9 +58,6 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
           MakeGauge(registry, "depin_sidecar_window_bytes", "Bytes held by window ring buffers.")),
       metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
                                "Size of the derived part of the /metrics body.")),
-      deflate_duration_(MakeGauge(registry, "depin_sidecar_metrics_deflate_duration_seconds",
-                                  "Time the evaluator last spent compressing the derived /metrics "
-                                  "body for gzip scrapes, once per evaluation while they come.")),
       audit_records_(prometheus::BuildCounter()
                          .Name("depin_sidecar_audit_records_total")
                          .Help("Audit records of score, tier and penalty changes.")
@@ -104,11 +104,12 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
     std::lock_guard<std::mutex> latest_lock(latest_mu_);
     latest_ = std::move(published);
   }
+  // After the evaluation is published: scrapes wait for this only if they
+  // arrive while it runs. Nothing is done without gzip scrapers.
+  cache_.WarmDeflated();
+  time_phase(phase_deflate_);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   duration_.Set(seconds);
-  // After the evaluation is published and timed: scrapes wait for this only
-  // if they arrive while it runs.
-  if (const double deflate = cache_.WarmDeflated(); deflate > 0) deflate_duration_.Set(deflate);
   interval_.Set(static_cast<double>(config_.evaluation_interval_ms) / 1000.0);
   last_timestamp_.Set(static_cast<double>(now_ms) / 1000.0);
   active_providers_.Set(static_cast<double>(views.size()));

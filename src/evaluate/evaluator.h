@@ -105,6 +105,7 @@ class Evaluator {
   prometheus::Gauge& phase_analytics_;
   prometheus::Gauge& phase_render_;
   prometheus::Gauge& phase_derived_;
+  prometheus::Gauge& phase_deflate_;
   prometheus::Gauge& interval_;
   prometheus::Gauge& last_timestamp_;
   prometheus::Gauge& active_providers_;
@@ -112,7 +113,6 @@ class Evaluator {
   prometheus::Gauge& active_series_;
   prometheus::Gauge& window_bytes_;
   prometheus::Gauge& metrics_bytes_;
-  prometheus::Gauge& deflate_duration_;
   prometheus::Counter& audit_records_;
   uint64_t audit_logged_ = 0;  // audit records already written to the log
 

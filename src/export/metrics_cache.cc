@@ -1,7 +1,6 @@
 #include "export/metrics_cache.h"
 
 #include <atomic>
-#include <chrono>
 
 namespace depin::exposition {
 
@@ -45,16 +44,14 @@ std::shared_ptr<const DeflatedPrefix> MetricsCache::GetDeflated() const {
   return entry->deflated;
 }
 
-double MetricsCache::WarmDeflated() {
+bool MetricsCache::WarmDeflated() {
   std::shared_ptr<Entry> entry;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!gzip_wanted_) return 0;
+    if (!gzip_wanted_) return false;
     entry = current_;
   }
-  const auto start = std::chrono::steady_clock::now();
-  if (!Deflate(*entry)) return 0;
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Deflate(*entry);
 }
 
 }  // namespace depin::exposition

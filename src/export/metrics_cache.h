@@ -24,9 +24,8 @@ class MetricsCache {
   // that one result.
   std::shared_ptr<const DeflatedPrefix> GetDeflated() const;
   // Deflates the current body now if the previous body's deflated form was
-  // asked for (someone scrapes with gzip); returns the seconds spent, 0
-  // when nothing was done.
-  double WarmDeflated();
+  // asked for (someone scrapes with gzip); true when it did.
+  bool WarmDeflated();
 
  private:
   struct Entry;

@@ -118,7 +118,8 @@ class EndToEndTest(IntegrationTestCase):
         # Where evaluation time goes, phase by phase (docs/benchmarks.md).
         phases = {l["phase"]: v for l, v in
                   select(samples, "depin_sidecar_evaluation_phase_duration_seconds")}
-        self.assertEqual(set(phases), {"snapshot", "analytics", "render", "derived"}, phases)
+        self.assertEqual(set(phases), {"snapshot", "analytics", "render", "derived",
+                                        "deflate"}, phases)
         self.assertTrue(all(v >= 0 for v in phases.values()), phases)
 
         received = value_of(samples, "depin_sidecar_samples_received_total", 0.0)

@@ -106,13 +106,13 @@ TEST(MetricsCache, DeflatesEachBodyOnceForAllScrapers) {
 TEST(MetricsCache, WarmsTheNextBodyOnlyWhileGzipScrapersCome) {
   MetricsCache cache;
   cache.Set("a 1\n");
-  EXPECT_EQ(cache.WarmDeflated(), 0) << "nobody asked for gzip yet";
+  EXPECT_FALSE(cache.WarmDeflated()) << "nobody asked for gzip yet";
   (void)cache.GetDeflated();  // a gzip scrape of "a 1"
   cache.Set("b 2\n");
-  EXPECT_GT(cache.WarmDeflated(), 0) << "the previous body was served deflated";
-  EXPECT_EQ(cache.WarmDeflated(), 0) << "already deflated";  // once per body
+  EXPECT_TRUE(cache.WarmDeflated()) << "the previous body was served deflated";
+  EXPECT_FALSE(cache.WarmDeflated()) << "already deflated";  // once per body
   cache.Set("c 3\n");                                        // "b 2" was warmed but never scraped
-  EXPECT_EQ(cache.WarmDeflated(), 0);
+  EXPECT_FALSE(cache.WarmDeflated());
   EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "c 3\n");
 }
 
