@@ -15,20 +15,11 @@
 
 #include "common/clock.h"
 #include "common/file.h"
+#include "common/self_metrics.h"
 #include "durable/checkpoint.h"
 
 namespace depin::durable {
 namespace {
-
-prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name,
-                             const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
-prometheus::Counter& MakeCounter(prometheus::Registry& r, const std::string& name,
-                                 const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
 
 // The whole file, or NotFound.
 Result<std::string> ReadFile(const std::string& path) {
@@ -87,12 +78,13 @@ Durability::Durability(DurabilityOptions options, const Config& config,
       analytics_(std::move(analytics)),
       log_(log),
       wal_((std::filesystem::path(options_.dir) / kWalDir).string(), options_.fsync),
-      wal_records_(MakeCounter(registry, "depin_sidecar_wal_records_total",
-                               "Remote-write requests appended to the write-ahead log.")),
-      wal_failures_(MakeCounter(registry, "depin_sidecar_wal_append_failures_total",
-                                "Appends to the write-ahead log that failed (answered 500).")),
-      replayed_(MakeCounter(registry, "depin_sidecar_wal_replayed_requests_total",
-                            "Requests replayed from the write-ahead log at start.")),
+      wal_records_(UnlabelledCounter(registry, "depin_sidecar_wal_records_total",
+                                     "Remote-write requests appended to the write-ahead log.")),
+      wal_failures_(
+          UnlabelledCounter(registry, "depin_sidecar_wal_append_failures_total",
+                            "Appends to the write-ahead log that failed (answered 500).")),
+      replayed_(UnlabelledCounter(registry, "depin_sidecar_wal_replayed_requests_total",
+                                  "Requests replayed from the write-ahead log at start.")),
       checkpoints_(prometheus::BuildCounter()
                        .Name("depin_sidecar_state_checkpoints_total")
                        .Help("State checkpoints written, by result.")
@@ -102,13 +94,14 @@ Durability::Durability(DurabilityOptions options, const Config& config,
                   .Help("Damage found at start, by file (checkpoint, wal) and kind (corrupt, "
                         "truncated, invalid, unreadable).")
                   .Register(registry)),
-      checkpoint_bytes_(MakeGauge(registry, "depin_sidecar_state_checkpoint_bytes",
-                                  "Size of the last state checkpoint written.")),
-      checkpoint_seconds_(MakeGauge(registry, "depin_sidecar_state_checkpoint_duration_seconds",
-                                    "Duration of the last state checkpoint.")),
-      checkpoint_timestamp_(MakeGauge(registry,
-                                      "depin_sidecar_last_state_checkpoint_timestamp_seconds",
-                                      "Unix time of the last state checkpoint written.")) {
+      checkpoint_bytes_(UnlabelledGauge(registry, "depin_sidecar_state_checkpoint_bytes",
+                                        "Size of the last state checkpoint written.")),
+      checkpoint_seconds_(UnlabelledGauge(registry,
+                                          "depin_sidecar_state_checkpoint_duration_seconds",
+                                          "Duration of the last state checkpoint.")),
+      checkpoint_timestamp_(UnlabelledGauge(registry,
+                                            "depin_sidecar_last_state_checkpoint_timestamp_seconds",
+                                            "Unix time of the last state checkpoint written.")) {
   checkpoints_.Add({{"result", "success"}});
   checkpoints_.Add({{"result", "failure"}});
 }

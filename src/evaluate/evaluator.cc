@@ -4,18 +4,11 @@
 
 #include "analytics/scoreboard.h"
 #include "common/clock.h"
+#include "common/self_metrics.h"
 #include "export/render.h"
 #include "store/store_sink.h"
 
 namespace depin::evaluate {
-namespace {
-
-prometheus::Gauge& MakeGauge(prometheus::Registry& r, const std::string& name,
-                             const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
-}  // namespace
 
 Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
                      exposition::MetricsCache& cache, prometheus::Registry& registry, Logger& log)
@@ -24,14 +17,11 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
       store_(store),
       cache_(cache),
       log_(log),
-      evaluations_(prometheus::BuildCounter()
-                       .Name("depin_sidecar_evaluations_total")
-                       .Help("Evaluations of the analytics completed.")
-                       .Register(registry)
-                       .Add({})),
-      duration_(MakeGauge(registry, "depin_sidecar_evaluation_duration_seconds",
-                          "Duration of the last evaluation, rendering and compression "
-                          "included.")),
+      evaluations_(UnlabelledCounter(registry, "depin_sidecar_evaluations_total",
+                                     "Evaluations of the analytics completed.")),
+      duration_(UnlabelledGauge(registry, "depin_sidecar_evaluation_duration_seconds",
+                                "Duration of the last evaluation, rendering and compression "
+                                "included.")),
       phase_family_(prometheus::BuildGauge()
                         .Name("depin_sidecar_evaluation_phase_duration_seconds")
                         .Help("Duration of each phase of the last evaluation: snapshot (copy "
@@ -44,25 +34,22 @@ Evaluator::Evaluator(const Config& config, windows::WindowStore& store,
       phase_render_(phase_family_.Add({{"phase", "render"}})),
       phase_derived_(phase_family_.Add({{"phase", "derived"}})),
       phase_deflate_(phase_family_.Add({{"phase", "deflate"}})),
-      interval_(MakeGauge(registry, "depin_sidecar_evaluation_interval_seconds",
-                          "Configured evaluation interval.")),
-      last_timestamp_(MakeGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
-                                "Unix time of the last completed evaluation.")),
-      active_providers_(MakeGauge(registry, "depin_sidecar_active_providers",
-                                  "Providers with data in the window.")),
-      scored_providers_(MakeGauge(registry, "depin_sidecar_scored_providers",
-                                  "Providers with enough data to be scored.")),
-      active_series_(
-          MakeGauge(registry, "depin_sidecar_active_series", "Raw series tracked by the windows.")),
-      window_bytes_(
-          MakeGauge(registry, "depin_sidecar_window_bytes", "Bytes held by window ring buffers.")),
-      metrics_bytes_(MakeGauge(registry, "depin_sidecar_metrics_bytes",
-                               "Size of the derived part of the /metrics body.")),
-      audit_records_(prometheus::BuildCounter()
-                         .Name("depin_sidecar_audit_records_total")
-                         .Help("Audit records of score, tier and penalty changes.")
-                         .Register(registry)
-                         .Add({})) {}
+      interval_(UnlabelledGauge(registry, "depin_sidecar_evaluation_interval_seconds",
+                                "Configured evaluation interval.")),
+      last_timestamp_(UnlabelledGauge(registry, "depin_sidecar_last_evaluation_timestamp_seconds",
+                                      "Unix time of the last completed evaluation.")),
+      active_providers_(UnlabelledGauge(registry, "depin_sidecar_active_providers",
+                                        "Providers with data in the window.")),
+      scored_providers_(UnlabelledGauge(registry, "depin_sidecar_scored_providers",
+                                        "Providers with enough data to be scored.")),
+      active_series_(UnlabelledGauge(registry, "depin_sidecar_active_series",
+                                     "Raw series tracked by the windows.")),
+      window_bytes_(UnlabelledGauge(registry, "depin_sidecar_window_bytes",
+                                    "Bytes held by window ring buffers.")),
+      metrics_bytes_(UnlabelledGauge(registry, "depin_sidecar_metrics_bytes",
+                                     "Size of the derived part of the /metrics body.")),
+      audit_records_(UnlabelledCounter(registry, "depin_sidecar_audit_records_total",
+                                       "Audit records of score, tier and penalty changes.")) {}
 
 Evaluator::~Evaluator() { Stop(); }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/file.h"
+#include "common/self_metrics.h"
 #include "store/crc32c.h"
 
 namespace depin::store {
@@ -122,21 +123,15 @@ Store::Store(StoreOptions options, prometheus::Registry* registry) : options_(op
       std::clamp(options_.compacted_samples_per_chunk, 1, kMaxChunkSamples);
   if (registry == nullptr) return;
   auto gauge = [registry](const char* name, const char* help) {
-    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+    return &UnlabelledGauge(*registry, name, help);
   };
   series_gauge_ = gauge("depin_store_series", "Series held by the derived-series store.");
   chunks_gauge_ = gauge("depin_store_chunks", "Chunks (sealed and head) in the derived store.");
   bytes_gauge_ = gauge("depin_store_bytes", "Bytes of chunk data in the derived store.");
-  appended_ = &prometheus::BuildCounter()
-                   .Name("depin_store_samples_appended_total")
-                   .Help("Samples appended to the derived-series store.")
-                   .Register(*registry)
-                   .Add({});
-  compacted_ = &prometheus::BuildCounter()
-                    .Name("depin_store_chunks_compacted_total")
-                    .Help("Sealed chunks merged away by compaction of old chunks.")
-                    .Register(*registry)
-                    .Add({});
+  appended_ = &UnlabelledCounter(*registry, "depin_store_samples_appended_total",
+                                 "Samples appended to the derived-series store.");
+  compacted_ = &UnlabelledCounter(*registry, "depin_store_chunks_compacted_total",
+                                  "Sealed chunks merged away by compaction of old chunks.");
 }
 
 Store::~Store() = default;
