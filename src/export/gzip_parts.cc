@@ -3,10 +3,11 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
+
+#include "common/ascii.h"
 
 namespace depin::exposition {
 namespace {
@@ -60,19 +61,6 @@ void AppendLittleEndian32(uint32_t v, std::string* out) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // The q-value of one Accept-Encoding element ("gzip;q=0.5"): 1 when absent,
 // nullopt when malformed (the element is then ignored).
 std::optional<double> QValue(std::string_view params) {
@@ -81,8 +69,10 @@ std::optional<double> QValue(std::string_view params) {
     const std::string_view param = params.substr(0, semi);
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     const size_t eq = param.find('=');
-    if (eq == std::string_view::npos || !EqualsIgnoreCase(Trim(param.substr(0, eq)), "q")) continue;
-    const std::string_view value = Trim(param.substr(eq + 1));
+    if (eq == std::string_view::npos ||
+        !EqualsIgnoreCase(TrimHttpWhitespace(param.substr(0, eq)), "q"))
+      continue;
+    const std::string_view value = TrimHttpWhitespace(param.substr(eq + 1));
     double q = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
     if (ec != std::errc() || end != value.data() + value.size() || q < 0 || q > 1) {
@@ -129,7 +119,7 @@ bool AcceptsGzip(std::string_view accept_encoding) {
     accept_encoding =
         comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
     const size_t semi = element.find(';');
-    const std::string_view coding = Trim(element.substr(0, semi));
+    const std::string_view coding = TrimHttpWhitespace(element.substr(0, semi));
     const auto q =
         QValue(semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1));
     if (!q) continue;

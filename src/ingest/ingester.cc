@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/duration.h"
 #include "ingest/decode.h"
 #include "ingest/translate_v2.h"
@@ -32,16 +33,6 @@ void SplitContentType(std::string_view header, std::string* media, std::string* 
     while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
     if (param.rfind("proto=", 0) == 0) *proto = std::string(param.substr(6));
   }
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 // {a="b", ...} for messages: single line, bounded length.
