@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "analytics/scoreboard.h"
 #include "config/config.h"
 #include "evaluate/evaluator.h"
 #include "export/metrics_cache.h"
@@ -144,6 +145,24 @@ void BM_Snapshot(benchmark::State& state) {
     benchmark::DoNotOptimize(views.data());
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// The analytics alone over one snapshot, with their state carried from one
+// cycle to the next as the evaluator carries it: the "analytics" phase.
+void BM_ComputeScoreboard(benchmark::State& state) {
+  const int providers = static_cast<int>(state.range(0));
+  FilledStore filled(providers);
+  std::vector<windows::ProviderView> views;
+  filled.store.Snapshot(FilledStore::kNow, &views);
+  analytics::AnalyticsState analytics_state(filled.config);
+  for (auto _ : state) {
+    auto board =
+        analytics::ComputeScoreboard(views, filled.config, FilledStore::kNow, analytics_state);
+    benchmark::DoNotOptimize(board.providers.data());
+  }
+  // Seconds of analytics per provider per cycle: the budget is 10 us.
+  state.counters["per_provider"] = benchmark::Counter(
+      providers, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 void BM_EvaluateAndRender(benchmark::State& state) {
@@ -295,6 +314,7 @@ BENCHMARK(BM_Snapshot)
     ->Args({10000, 0})
     ->Args({10000, 1})
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ComputeScoreboard)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EvaluateAndRender)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RenderScoreboard)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServeMetrics)
