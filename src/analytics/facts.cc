@@ -8,26 +8,31 @@ namespace {
 
 struct GaugeStats {
   std::optional<double> mean;
-  std::optional<double> latest;  // mean of the newest slot with data
-  int slots = 0;
+  int slots = 0;  // slots with samples
 };
 
+// Selects, not branches: the loop runs over every slot of several signals.
 GaugeStats ReadGauge(windows::ScalarSpan v) {
   GaugeStats g;
   double sum = 0, count = 0;
-  size_t last = 0;
+  int slots = 0;
   for (size_t i = 0; i < v.sum.size(); ++i) {
-    if (v.count[i] <= 0) continue;
-    sum += v.sum[i];
-    count += v.count[i];
-    last = i;
-    ++g.slots;
+    const bool held = v.count[i] > 0;
+    sum += held ? v.sum[i] : 0.0;
+    count += held ? v.count[i] : 0.0;
+    slots += held;
   }
-  if (count > 0) {
-    g.mean = sum / count;
-    g.latest = v.sum[last] / v.count[last];
-  }
+  g.slots = slots;
+  if (count > 0) g.mean = sum / count;
   return g;
+}
+
+// The mean of the newest slot with samples: found from the end, usually at once.
+std::optional<double> LatestGauge(windows::ScalarSpan v) {
+  for (size_t i = v.sum.size(); i-- > 0;) {
+    if (v.count[i] > 0) return v.sum[i] / v.count[i];
+  }
+  return std::nullopt;
 }
 
 double Total(windows::ScalarSpan v) {
@@ -95,7 +100,7 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
     GaugeStats all = ReadGauge(up);
     f.up_slots = all.slots;
     f.uptime = all.mean;
-    f.latest_up = all.latest;
+    f.latest_up = LatestGauge(up);
     f.recent_uptime = ReadGauge(LastSlots(up, RecentSlotCount(view, config))).mean;
     f.outages = CountOutages(up);
     const auto first =
@@ -115,10 +120,10 @@ ProviderFacts ExtractFacts(const windows::ProviderView& view, const Config& conf
   if (durations.count >= config.confidence.min_jobs) {
     f.sla_fraction = FractionAtOrBelow(durations, config.performance.sla_target_s);
   }
-  f.price = ReadGauge(view.scalar(Signal::kPrice)).latest;
-  f.gpus_total = ReadGauge(view.scalar(Signal::kGpusTotal)).latest;
-  f.gpus_allocated = ReadGauge(view.scalar(Signal::kGpusAllocated)).latest;
-  f.memory_total_bytes = ReadGauge(view.scalar(Signal::kMemoryTotal)).latest;
+  f.price = LatestGauge(view.scalar(Signal::kPrice));
+  f.gpus_total = LatestGauge(view.scalar(Signal::kGpusTotal));
+  f.gpus_allocated = LatestGauge(view.scalar(Signal::kGpusAllocated));
+  f.memory_total_bytes = LatestGauge(view.scalar(Signal::kMemoryTotal));
   return f;
 }
 

@@ -47,6 +47,7 @@ std::optional<LinearTrend> DecayingRegression::Trend(int min_points) const {
   LinearTrend t;
   t.slope_per_second = sxy / sxx;
   t.r2 = syy > 1e-15 ? std::clamp(sxy * sxy / (sxx * syy), 0.0, 1.0) : 0.0;
+  t.mean_value = my;
   return t;
 }
 
@@ -116,7 +117,7 @@ LongRangeFigures LongRangeTracker::Feed(const std::string& provider,
     if (out.trends[s]) {
       // A trend is judged over the time it actually covers, at most the window.
       const double span = std::min(window_s, st.regressions[s].SpanSeconds());
-      out.directions[s] = ClassifyTrend(*out.trends[s], st.regressions[s].Mean(), span,
+      out.directions[s] = ClassifyTrend(*out.trends[s], out.trends[s]->mean_value, span,
                                         series[s].higher_is_better, config_);
     }
   }

@@ -27,10 +27,9 @@ class DecayingRegression {
  public:
   explicit DecayingRegression(double tau_seconds) : tau_(tau_seconds) {}
   void Add(double t_seconds, double y);
-  // Slope and r2; nullopt with fewer than `min_points` points seen.
+  // Slope, r2 and the weighted mean of y; nullopt with fewer than
+  // `min_points` points seen.
   std::optional<LinearTrend> Trend(int min_points) const;
-  // Weighted mean of y.
-  double Mean() const { return w_ > 0 ? sy_ / w_ : 0; }
   // Time between the first and the newest point.
   double SpanSeconds() const { return started_ ? origin_ - first_ : 0; }
 

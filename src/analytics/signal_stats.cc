@@ -15,21 +15,17 @@ std::vector<std::pair<double, double>> Quantiles(const windows::HistogramView& h
   return out;
 }
 
-double MeanOf(const SlotSeries& s) {
+// Mean of a gauge's per-slot means over the slots with samples, or nullopt
+// (what SlotMeans then averaging the present slots gives, without the copy).
+std::optional<double> MeanOfSlotMeans(windows::ScalarSpan v) {
   double sum = 0, n = 0;
-  for (size_t i = 0; i < s.value.size(); ++i) {
-    if (!s.present[i]) continue;
-    sum += s.value[i];
-    n += 1;
+  for (size_t i = 0; i < v.sum.size(); ++i) {
+    const bool held = v.count[i] > 0;
+    sum += held ? v.sum[i] / v.count[i] : 0.0;
+    n += held;
   }
-  return n > 0 ? sum / n : 0.0;
-}
-
-// The slots without the newest one, which is still filling: a slot with a
-// sample or two is far noisier than a complete one and would look anomalous.
-SlotSeries CompleteSlots(SlotSeries s) {
-  if (!s.present.empty()) s.present.back() = false;
-  return s;
+  if (n <= 0) return std::nullopt;
+  return sum / n;
 }
 
 double Total(windows::ScalarSpan v) {
@@ -116,17 +112,19 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view,
   const auto& failed = view.scalar(Signal::kJobsFailed);
   const double step_s = static_cast<double>(view.step_ms) / 1000.0;
   const double window_s = step_s * view.slots;
+  const auto& failures = series[static_cast<size_t>(StatSignal::kFailureRatio)];
+  if (auto t = FitTrend(failures.slots, step_s, static_cast<size_t>(sc.trend_min_points))) {
+    st.window_failure_direction =
+        ClassifyTrend(*t, t->mean_value, window_s, failures.higher_is_better, sc);
+  }
   for (int i = 0; i < kStatSignalCount; ++i) {
-    const auto& [slots, higher_is_better] = series[static_cast<size_t>(i)];
+    const SlotSeries& slots = series[static_cast<size_t>(i)].slots;
     SignalStatistics& s = st.signals[i];
-    s.trend = FitTrend(slots, step_s, static_cast<size_t>(sc.trend_min_points));
-    if (s.trend) {
-      s.direction = ClassifyTrend(*s.trend, MeanOf(slots), window_s, higher_is_better, sc);
-    }
+    // The newest slot is still filling: a slot with a sample or two is far
+    // noisier than a complete one and would look anomalous.
     s.anomaly_score =
-        AnomalyScore(CompleteSlots(slots),
-                     sc.anomaly_robust ? AnomalyMethod::kMedianMad : AnomalyMethod::kZScore,
-                     static_cast<size_t>(sc.anomaly_min_baseline));
+        AnomalyScore(slots, sc.anomaly_robust ? AnomalyMethod::kMedianMad : AnomalyMethod::kZScore,
+                     static_cast<size_t>(sc.anomaly_min_baseline), slots.value.size() - 1);
     s.anomalous = s.anomaly_score && *s.anomaly_score >= sc.anomaly_threshold;
   }
 
@@ -138,16 +136,17 @@ ProviderStatistics ComputeStatistics(const windows::ProviderView& view,
   // would name a provider for load it no longer has.
   const size_t recent = RecentSlotCount(view, config);
   const auto recent_up = LastSlots(up, recent);
-  const auto gpu = SlotMeans(LastSlots(view.scalar(Signal::kGpuUtil), recent));
-  if (gpu.count() > 0) st.saturation[0] = std::clamp(MeanOf(gpu) / 100.0, 0.0, 1.0);
+  if (auto gpu = MeanOfSlotMeans(LastSlots(view.scalar(Signal::kGpuUtil), recent))) {
+    st.saturation[0] = std::clamp(*gpu / 100.0, 0.0, 1.0);
+  }
   if (auto idle = CounterBusyShare(LastSlots(view.scalar(Signal::kCpuIdle), recent), recent_up,
                                    view.step_ms)) {
     st.saturation[1] = 1.0 - *idle;
   }
-  const auto avail = SlotMeans(LastSlots(view.scalar(Signal::kMemoryAvailable), recent));
-  const auto total = SlotMeans(LastSlots(view.scalar(Signal::kMemoryTotal), recent));
-  if (avail.count() > 0 && total.count() > 0 && MeanOf(total) > 0) {
-    st.saturation[2] = std::clamp(1.0 - MeanOf(avail) / MeanOf(total), 0.0, 1.0);
+  const auto avail = MeanOfSlotMeans(LastSlots(view.scalar(Signal::kMemoryAvailable), recent));
+  const auto total = MeanOfSlotMeans(LastSlots(view.scalar(Signal::kMemoryTotal), recent));
+  if (avail && total && *total > 0) {
+    st.saturation[2] = std::clamp(1.0 - *avail / *total, 0.0, 1.0);
   }
   st.saturation[4] = CounterBusyShare(LastSlots(view.scalar(Signal::kDiskIoTime), recent),
                                       recent_up, view.step_ms);
@@ -185,8 +184,9 @@ void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
     const bool failing =
         f && median_failure && *f > 1.5 * *median_failure && *f >= material_failure_ratio;
     const bool slow = l && median_latency && *l > 1.5 * *median_latency;
-    const bool suffering =
-        failing || slow || failures.direction == TrendDirection::kDeclining || failures.anomalous;
+    const bool suffering = failing || slow ||
+                           st.window_failure_direction == TrendDirection::kDeclining ||
+                           failures.anomalous;
     if (suffering) st.bottleneck = static_cast<Resource>(*busiest);
   }
 }

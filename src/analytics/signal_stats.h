@@ -41,6 +41,7 @@ struct StatSeries {
 std::array<StatSeries, kStatSignalCount> StatSignalSeries(const windows::ProviderView& view);
 
 struct SignalStatistics {
+  // Over the trend window (LongRangeTracker): the scoreboard fills them.
   std::optional<LinearTrend> trend;
   std::optional<TrendDirection> direction;
   std::optional<double> anomaly_score;
@@ -61,6 +62,8 @@ struct ProviderStatistics {
   std::array<std::optional<double>, kResourceCount> saturation;  // busy share, 0..1
   std::optional<Resource> bottleneck;                            // set by MarkBottlenecks
   std::optional<double> recent_failure_ratio;  // over the recent (availability) window
+  // The failure ratio's direction over the window (not the trend window).
+  std::optional<TrendDirection> window_failure_direction;
 };
 
 // Counts anomaly episodes (a flag rising) per provider and signal since the
@@ -101,7 +104,7 @@ std::optional<double> CounterBusyShare(windows::ScalarSpan seconds_counter, wind
 // latency are worse than the network's. Needs every provider's statistics.
 // "Worse" means a recent failure ratio above both 1.5 x the network median
 // and `material_failure_ratio`, or a top-percentile latency above 1.5 x the
-// median, or a failure ratio that is rising or anomalous.
+// median, or a failure ratio rising over the window or anomalous.
 void MarkBottlenecks(const std::vector<ProviderFacts>& facts,
                      std::vector<ProviderStatistics>* statistics, const StatisticsConfig& config,
                      double material_failure_ratio);

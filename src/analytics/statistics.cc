@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 namespace depin::analytics {
 namespace {
@@ -44,18 +45,19 @@ std::optional<double> HistogramQuantile(double q, const windows::HistogramView& 
 }
 
 size_t SlotSeries::count() const {
-  return static_cast<size_t>(std::count(present.begin(), present.end(), true));
+  size_t n = 0;
+  for (uint8_t p : present) n += p;
+  return n;
 }
 
 SlotSeries SlotMeans(windows::ScalarSpan v) {
   SlotSeries s;
   s.value.assign(v.sum.size(), 0.0);
-  s.present.assign(v.sum.size(), false);
+  s.present.assign(v.sum.size(), 0);
   for (size_t i = 0; i < v.sum.size(); ++i) {
-    if (v.count[i] > 0) {
-      s.value[i] = v.sum[i] / v.count[i];
-      s.present[i] = true;
-    }
+    const bool held = v.count[i] > 0;
+    s.value[i] = held ? v.sum[i] / v.count[i] : 0.0;
+    s.present[i] = held;
   }
   return s;
 }
@@ -64,13 +66,13 @@ SlotSeries SlotRatio(windows::ScalarSpan numerator, windows::ScalarSpan other) {
   SlotSeries s;
   const size_t n = std::max(numerator.sum.size(), other.sum.size());
   s.value.assign(n, 0.0);
-  s.present.assign(n, false);
+  s.present.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
     double a = i < numerator.sum.size() ? numerator.sum[i] : 0.0;
     double b = i < other.sum.size() ? other.sum[i] : 0.0;
     if (a + b > 0) {
       s.value[i] = a / (a + b);
-      s.present[i] = true;
+      s.present[i] = 1;
     }
   }
   return s;
@@ -97,61 +99,72 @@ double StepMean(const SlotSeries& slots, int64_t slot_ms, int64_t now_ms, int64_
 }
 
 std::optional<LinearTrend> FitTrend(const SlotSeries& s, double step_seconds, size_t min_points) {
+  // Absent slots weigh 0 (selects, not branches), x in slots.
   double n = 0, sx = 0, sy = 0;
   for (size_t i = 0; i < s.value.size(); ++i) {
-    if (!s.present[i]) continue;
-    n += 1;
-    sx += static_cast<double>(i) * step_seconds;
-    sy += s.value[i];
+    const double w = s.present[i];
+    n += w;
+    sx += w * static_cast<double>(i);
+    sy += s.present[i] ? s.value[i] : 0.0;
   }
   if (n < static_cast<double>(std::max<size_t>(min_points, 2))) return std::nullopt;
   const double mx = sx / n, my = sy / n;
   double sxx = 0, sxy = 0, syy = 0;
   for (size_t i = 0; i < s.value.size(); ++i) {
-    if (!s.present[i]) continue;
-    double dx = static_cast<double>(i) * step_seconds - mx, dy = s.value[i] - my;
+    const double w = s.present[i];
+    const double dx = w * (static_cast<double>(i) - mx);
+    const double dy = s.present[i] ? s.value[i] - my : 0.0;
     sxx += dx * dx;
     sxy += dx * dy;
     syy += dy * dy;
   }
   if (sxx <= 0) return std::nullopt;
   LinearTrend t;
-  t.slope_per_second = sxy / sxx;
+  // x was in slots: one slot is step_seconds.
+  t.slope_per_second = sxy / sxx / step_seconds;
   t.r2 = syy > 0 ? std::clamp(sxy * sxy / (sxx * syy), 0.0, 1.0) : 0.0;
+  t.mean_value = my;
   return t;
 }
 
-std::optional<double> AnomalyScore(const SlotSeries& s, AnomalyMethod method, size_t min_baseline) {
+std::optional<double> AnomalyScore(const SlotSeries& s, AnomalyMethod method, size_t min_baseline,
+                                   size_t end) {
   std::optional<size_t> newest;
-  for (size_t i = s.value.size(); i-- > 0;) {
+  for (size_t i = std::min(end, s.value.size()); i-- > 0;) {
     if (s.present[i]) {
       newest = i;
       break;
     }
   }
   if (!newest) return std::nullopt;
-  std::vector<double> baseline;
-  for (size_t i = 0; i < *newest; ++i) {
-    if (s.present[i]) baseline.push_back(s.value[i]);
-  }
-  if (baseline.size() < std::max<size_t>(min_baseline, 2)) return std::nullopt;
+  const std::span<const double> values(s.value.data(), *newest);
+  const std::span<const uint8_t> present(s.present.data(), *newest);
+  size_t count = 0;
+  for (uint8_t p : present) count += p;
+  if (count < std::max<size_t>(min_baseline, 2)) return std::nullopt;
   const double x = s.value[*newest];
   double center, spread;
   if (method == AnomalyMethod::kZScore) {
-    double mean = 0;
-    for (double v : baseline) mean += v;
-    mean /= static_cast<double>(baseline.size());
+    double sum = 0;
+    for (size_t i = 0; i < values.size(); ++i) sum += present[i] ? values[i] : 0.0;
+    const double mean = sum / static_cast<double>(count);
     double var = 0;
-    for (double v : baseline) var += (v - mean) * (v - mean);
-    var /= static_cast<double>(baseline.size() - 1);
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double d = present[i] ? values[i] - mean : 0.0;
+      var += d * d;
+    }
+    var /= static_cast<double>(count - 1);
     center = mean;
     spread = std::sqrt(var);
   } else {
+    std::vector<double> baseline;
+    baseline.reserve(count);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (present[i]) baseline.push_back(values[i]);
+    }
     center = *Median(baseline);
-    std::vector<double> dev;
-    dev.reserve(baseline.size());
-    for (double v : baseline) dev.push_back(std::abs(v - center));
-    spread = *Median(dev) / 0.6745;  // MAD scaled to a normal sigma
+    for (double& v : baseline) v = std::abs(v - center);
+    spread = *Median(std::move(baseline)) / 0.6745;  // MAD scaled to a normal sigma
   }
   if (spread <= 1e-12 * std::max(1.0, std::abs(center))) {
     return std::abs(x - center) <= 1e-12 * std::max(1.0, std::abs(center)) ? 0.0

@@ -3,6 +3,8 @@
 // Pure functions; absent results (nullopt) mean "not enough data".
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -21,9 +23,10 @@ std::optional<double> HistogramQuantile(double q, const windows::HistogramView& 
 std::optional<double> Median(std::vector<double> values);
 
 // A series of slot values; `present[i]` false where the slot had no data.
+// (Byte flags, not std::vector<bool>: every analytics loop reads them.)
 struct SlotSeries {
   std::vector<double> value;
-  std::vector<bool> present;
+  std::vector<uint8_t> present;
   size_t count() const;
 };
 
@@ -48,7 +51,8 @@ double StepMean(const SlotSeries& slots, int64_t slot_ms, int64_t now_ms, int64_
 
 struct LinearTrend {
   double slope_per_second = 0;
-  double r2 = 0;  // share of variance explained, 0..1 (0 for a flat series)
+  double r2 = 0;          // share of variance explained, 0..1 (0 for a flat series)
+  double mean_value = 0;  // mean of the fitted values
 };
 
 // Least-squares line through the present slots, x in seconds.
@@ -57,11 +61,11 @@ std::optional<LinearTrend> FitTrend(const SlotSeries& s, double step_seconds, si
 
 enum class AnomalyMethod { kZScore, kMedianMad };
 
-// How far the newest present slot lies from the baseline formed by the
-// earlier present slots, in standard deviations (z-score) or robust
-// deviations (0.6745 * |x - median| / MAD). nullopt with fewer than
-// `min_baseline` baseline slots. A flat baseline gives 0 for an equal value
-// and a large finite score (1e9) for any other.
-std::optional<double> AnomalyScore(const SlotSeries& s, AnomalyMethod method, size_t min_baseline);
+// How far the newest present slot before `end` (all of `s` by default) lies from the baseline
+// formed by the earlier present slots, in standard deviations (z-score) or robust deviations
+// (0.6745 * |x - median| / MAD). nullopt with fewer than `min_baseline` baseline slots. A flat
+// baseline gives 0 for an equal value and a large finite score (1e9) for any other.
+std::optional<double> AnomalyScore(const SlotSeries& s, AnomalyMethod method, size_t min_baseline,
+                                   size_t end = SIZE_MAX);
 
 }  // namespace depin::analytics

@@ -68,7 +68,7 @@ TEST(Trend, Classification) {
 }
 
 TEST(Anomaly, ZScoreAndMad) {
-  SlotSeries s{{10, 11, 9, 10, 11, 9, 10, 30}, std::vector<bool>(8, true)};
+  SlotSeries s{{10, 11, 9, 10, 11, 9, 10, 30}, std::vector<uint8_t>(8, 1)};
   auto z = AnomalyScore(s, AnomalyMethod::kZScore, 5);
   ASSERT_TRUE(z.has_value());
   // Baseline mean 10, sample stddev sqrt(4/6).
@@ -77,10 +77,25 @@ TEST(Anomaly, ZScoreAndMad) {
   // Median 10, MAD 1 -> sigma 1/0.6745.
   EXPECT_NEAR(*mad, 20.0 * 0.6745, 1e-9);
   EXPECT_FALSE(AnomalyScore(s, AnomalyMethod::kZScore, 8).has_value());
-  SlotSeries flat{{3, 3, 3, 3}, std::vector<bool>(4, true)};
+  SlotSeries flat{{3, 3, 3, 3}, std::vector<uint8_t>(4, 1)};
   EXPECT_DOUBLE_EQ(*AnomalyScore(flat, AnomalyMethod::kZScore, 2), 0.0);
   flat.value[3] = 4;
   EXPECT_GT(*AnomalyScore(flat, AnomalyMethod::kZScore, 2), 1e6);
+}
+
+TEST(Anomaly, EndLeavesTheNewestSlotsOutAndAbsentSlotsDoNotCount) {
+  // The spike sits in the last slot, which `end` leaves out: slot 6 (10) is
+  // scored against slots 0..5, slot 2's absent 1000 is not part of them.
+  SlotSeries s{{10, 11, 1000, 10, 11, 9, 10, 30}, {1, 1, 0, 1, 1, 1, 1, 1}};
+  auto z = AnomalyScore(s, AnomalyMethod::kZScore, 5, /*end=*/7);
+  ASSERT_TRUE(z.has_value());
+  // Baseline {10, 11, 10, 11, 9}: mean 10.2, sample variance 0.7.
+  EXPECT_NEAR(*z, 0.2 / std::sqrt(0.7), 1e-9);
+  auto mad = AnomalyScore(s, AnomalyMethod::kMedianMad, 5, 7);
+  // Median 10, deviations {0, 1, 0, 1, 1}: MAD 1.
+  EXPECT_NEAR(*mad, 0.0, 1e-12);
+  EXPECT_FALSE(AnomalyScore(s, AnomalyMethod::kZScore, 6, 7).has_value());
+  EXPECT_FALSE(AnomalyScore(s, AnomalyMethod::kZScore, 2, 0).has_value());
 }
 
 TEST(Reliability, MtbfAndMttr) {
@@ -238,18 +253,18 @@ TEST(LongRangeTracker, FeedsEachCompletedSlotOnce) {
   c.trend_min_points = 3;
   LongRangeTracker tracker(c);
   std::array<StatSeries, kStatSignalCount> series;
-  for (auto& s : series) s.slots = SlotSeries{{1, 2, 3, 4, 5}, std::vector<bool>(5, true)};
+  for (auto& s : series) s.slots = SlotSeries{{1, 2, 3, 4, 5}, std::vector<uint8_t>(5, 1)};
   const int64_t slot_ms = 10'000, now = 1'700'000'000'000;
   auto first = tracker.Feed("p", series, slot_ms, now);
   ASSERT_TRUE(first.trends[0].has_value());  // four completed slots: 1, 2, 3, 4
   EXPECT_NEAR(first.trends[0]->slope_per_second, 0.1, 1e-6);
   // The same window again one slot later: only the new completed slot is added.
-  for (auto& s : series) s.slots = SlotSeries{{2, 3, 4, 5, 6}, std::vector<bool>(5, true)};
+  for (auto& s : series) s.slots = SlotSeries{{2, 3, 4, 5, 6}, std::vector<uint8_t>(5, 1)};
   auto second = tracker.Feed("p", series, slot_ms, now + slot_ms);
   EXPECT_NEAR(second.trends[0]->slope_per_second, 0.1, 1e-6);
   tracker.Sweep();
   tracker.Sweep();  // not fed in between: dropped, so its history is gone
-  for (auto& s : series) s.slots = SlotSeries{{9, 9, 9, 9, 9}, std::vector<bool>(5, true)};
+  for (auto& s : series) s.slots = SlotSeries{{9, 9, 9, 9, 9}, std::vector<uint8_t>(5, 1)};
   auto fresh = tracker.Feed("p", series, slot_ms, now + 2 * slot_ms);
   ASSERT_TRUE(fresh.trends[0].has_value());
   EXPECT_NEAR(fresh.trends[0]->slope_per_second, 0.0, 1e-12);  // only the flat 9s
