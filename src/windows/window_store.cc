@@ -75,6 +75,12 @@ struct WindowStore::ScalarRing {
   std::vector<SlotCount> count;
 };
 
+// Histograms are read as whole-window totals, so the ring keeps running
+// totals of every held slot (DESIGN §11: nothing re-scans raw history per
+// cycle): a snapshot reads them instead of summing slots x buckets. Totals
+// are doubles fed with the exact change of each float slot; they are
+// recounted from the slots once per `n` slot advances, so rounding in _sum
+// cannot build up.
 struct WindowStore::HistogramRing {
   explicit HistogramRing(int n) : sum(n, 0), count(n, 0) {}
   RingCursor cursor;
@@ -82,6 +88,9 @@ struct WindowStore::HistogramRing {
   std::vector<HistogramIncrease> sum;
   std::vector<HistogramIncrease> count;
   std::vector<HistogramIncrease> buckets;  // [position * upper_bounds.size() + bucket]
+  double sum_total = 0, count_total = 0;
+  std::vector<double> bucket_totals;  // per bucket, over every held slot
+  int advances_since_recount = 0;
 
   // Index of `le`, inserting a new bucket column if unseen.
   size_t BucketIndex(double le, int n) {
@@ -90,6 +99,7 @@ struct WindowStore::HistogramRing {
     if (it != upper_bounds.end() && *it == le) return idx;
     size_t old_width = upper_bounds.size();
     upper_bounds.insert(it, le);
+    bucket_totals.insert(bucket_totals.begin() + static_cast<std::ptrdiff_t>(idx), 0.0);
     std::vector<HistogramIncrease> grown(static_cast<size_t>(n) * (old_width + 1), 0);
     for (int p = 0; p < n; ++p) {
       for (size_t b = 0; b < old_width; ++b) {
@@ -99,11 +109,36 @@ struct WindowStore::HistogramRing {
     buckets.swap(grown);
     return idx;
   }
+  // Adds `amount` to one slot value and the change it made to `total`.
+  static void Add(HistogramIncrease& slot, double& total, double amount) {
+    const HistogramIncrease before = slot;
+    slot += ToHistogramIncrease(amount);
+    total += static_cast<double>(slot) - static_cast<double>(before);
+  }
   void Clear(int p) {
+    const size_t width = upper_bounds.size();
+    HistogramIncrease* row = buckets.data() + static_cast<size_t>(p) * width;
+    for (size_t b = 0; b < width; ++b) bucket_totals[b] -= row[b];
+    std::fill_n(row, width, HistogramIncrease{0});
+    sum_total -= sum[p];
+    count_total -= count[p];
     sum[p] = 0;
     count[p] = 0;
-    std::fill_n(buckets.begin() + static_cast<std::ptrdiff_t>(p * upper_bounds.size()),
-                upper_bounds.size(), HistogramIncrease{0});
+    ++advances_since_recount;
+  }
+  // Recomputes the totals from the slots: after an import, and once the
+  // ring has turned over since the last recount.
+  void Recount() {
+    const size_t width = upper_bounds.size();
+    bucket_totals.assign(width, 0.0);
+    sum_total = 0;
+    count_total = 0;
+    for (size_t p = 0; p < sum.size(); ++p) {
+      sum_total += sum[p];
+      count_total += count[p];
+      for (size_t b = 0; b < width; ++b) bucket_totals[b] += buckets[p * width + b];
+    }
+    advances_since_recount = 0;
   }
 };
 
@@ -325,17 +360,19 @@ bool WindowStore::AddToSlot(const SeriesState& series, int64_t slot, double amou
     if (pos < 0) return false;
     switch (series.role) {
       case route::Role::kBucket:
-        ring.buckets[pos * ring.upper_bounds.size() + bucket] += ToHistogramIncrease(amount);
+        HistogramRing::Add(ring.buckets[pos * ring.upper_bounds.size() + bucket],
+                           ring.bucket_totals[bucket], amount);
         break;
       case route::Role::kSum:
-        ring.sum[pos] += ToHistogramIncrease(amount);
+        HistogramRing::Add(ring.sum[pos], ring.sum_total, amount);
         break;
       case route::Role::kCount:
-        ring.count[pos] += ToHistogramIncrease(amount);
+        HistogramRing::Add(ring.count[pos], ring.count_total, amount);
         break;
       case route::Role::kValue:
         break;
     }
+    if (ring.advances_since_recount >= n) ring.Recount();
     return true;
   }
   ScalarRing& ring = *provider.scalars[Index(series.signal)];
@@ -398,17 +435,32 @@ bool CopyRing(const Ring* ring, int64_t first, int n, HistogramView* view) {
   }
   const size_t width = ring->upper_bounds.size();
   view->upper_bounds = ring->upper_bounds;
-  view->buckets.assign(width, 0.0);
-  ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t) {
-    for (size_t k = 0; k < length; ++k) {
-      const size_t at = static_cast<size_t>(pos) + k;
-      view->sum += ring->sum[at];
-      view->count += ring->count[at];
-      // data(), not [], as a histogram may have no buckets at all.
-      const HistogramIncrease* row = ring->buckets.data() + at * width;
-      for (size_t b = 0; b < width; ++b) view->buckets[b] += row[b];
-    }
-  });
+  // The ring holds [latest - n + 1, latest]. When that is the window, its
+  // totals are the answer; otherwise the slots held outside the window come
+  // off them (a few, typically: the ring's newest slot lags or leads now's
+  // by a slot or two), or, when most of the ring is outside, the slots
+  // inside are summed.
+  const int64_t outside = std::abs(ring->cursor.latest - (first + n - 1));
+  auto add_slot = [&](size_t at, double sign) {
+    view->sum += sign * ring->sum[at];
+    view->count += sign * ring->count[at];
+    // data(), not [], as a histogram may have no buckets at all.
+    const HistogramIncrease* row = ring->buckets.data() + at * width;
+    for (size_t b = 0; b < width; ++b) view->buckets[b] += sign * row[b];
+  };
+  if (2 * outside < n) {
+    view->sum = ring->sum_total;
+    view->count = ring->count_total;
+    view->buckets.assign(ring->bucket_totals.begin(), ring->bucket_totals.end());
+    const RingCursor& c = ring->cursor;
+    for (int64_t slot = c.latest - n + 1; slot < first; ++slot) add_slot(Position(slot, n), -1.0);
+    for (int64_t slot = first + n; slot <= c.latest; ++slot) add_slot(Position(slot, n), -1.0);
+  } else {
+    view->buckets.assign(width, 0.0);
+    ForHeldRuns(ring->cursor, first, n, [&](int pos, size_t length, size_t) {
+      for (size_t k = 0; k < length; ++k) add_slot(static_cast<size_t>(pos) + k, 1.0);
+    });
+  }
   return true;
 }
 }  // namespace
@@ -477,7 +529,7 @@ size_t WindowStore::window_bytes() const {
     }
     for (const auto& r : p->histograms) {
       if (r) {
-        bytes += r->upper_bounds.capacity() * sizeof(double) +
+        bytes += (r->upper_bounds.capacity() + r->bucket_totals.capacity()) * sizeof(double) +
                  (r->sum.capacity() + r->count.capacity() + r->buckets.capacity()) *
                      sizeof(HistogramIncrease);
       }
@@ -596,6 +648,7 @@ Status WindowStore::Import(const WindowImage& image, size_t* skipped_series) {
         ring->count = ToHistogramIncreases(r->count);
         ring->upper_bounds = r->upper_bounds;
         ring->buckets = ToHistogramIncreases(r->buckets);
+        ring->Recount();
         provider->histograms[sig] = std::move(ring);
       }
     }

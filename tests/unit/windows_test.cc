@@ -153,6 +153,88 @@ TEST_F(WindowStoreTest, HistogramIncreasesAreExactCountsAndSaturate) {
   EXPECT_EQ(h.sum, std::numeric_limits<float>::max());
 }
 
+// Histogram views come from running totals kept per ring, not from summing
+// its slots. Checked against the slots themselves (Export) through many
+// ring turns, gaps, late samples, a bucket appearing midway, and snapshots
+// taken before, at and after the ring's newest slot.
+TEST(HistogramTotals, MatchTheSlotsOfTheWindowThroughTurnsGapsAndLateSamples) {
+  constexpr int kSlots = 6;
+  WindowStore store({kStep, kSlots * kStep, 60'000}, LimitsConfig{});
+  const int64_t far_now = kT0 + int64_t{1'000} * kStep;
+  std::vector<std::pair<SeriesRef, double>> series;  // ref, cumulative value
+  auto add = [&](const std::string& key, route::Role role, double le) {
+    auto batch = store.BeginBatch(far_now);
+    series.emplace_back(batch.Resolve(key, MakeRoute(Signal::kJobDuration, "p1", role, le)).value(),
+                        0.0);
+  };
+  add("count", route::Role::kCount, 0);
+  add("sum", route::Role::kSum, 0);
+  add("le_1", route::Role::kBucket, 1);
+  add("le_inf", route::Role::kBucket, std::numeric_limits<double>::infinity());
+  std::mt19937_64 rng(7);
+  int64_t ts = kT0;
+  int checked = 0;
+  for (int step = 0; step < 400; ++step) {
+    if (step == 150) add("le_0.5", route::Role::kBucket, 0.5);
+    // Mostly one sample per 5 s; sometimes a gap of several slots.
+    ts += (rng() % 20 == 0) ? kStep * static_cast<int64_t>(1 + rng() % 8) : 5'000;
+    const bool late = rng() % 7 == 0;
+    {
+      auto batch = store.BeginBatch(far_now);  // holds the store's lock
+      for (auto& [ref, value] : series) {
+        value += (rng() % 1000) / 7.0;
+        if (rng() % 50 == 0) value = (rng() % 100) / 3.0;  // a counter reset
+        batch.Append(ref, late ? ts - 7'000 : ts, value);
+      }
+    }
+    if (step % 5 != 0) continue;
+    const WindowImage image = store.Export();
+    ASSERT_EQ(image.providers.size(), 1u);
+    const auto& ring = *image.providers[0].histograms[Index(Signal::kJobDuration)];
+    const size_t width = ring.upper_bounds.size();
+    for (int64_t lag = -2; lag <= 2; ++lag) {
+      const int64_t now_slot = ring.latest_slot + lag;
+      const int64_t first = now_slot - kSlots + 1;
+      double sum = 0, count = 0;
+      std::vector<double> buckets(width, 0.0);
+      bool any = false;
+      for (int64_t slot = std::max(first, ring.latest_slot - kSlots + 1);
+           slot <= std::min(now_slot, ring.latest_slot); ++slot) {
+        const auto p = static_cast<size_t>(((slot % kSlots) + kSlots) % kSlots);
+        sum += ring.sum[p];
+        count += ring.count[p];
+        for (size_t b = 0; b < width; ++b) buckets[b] += ring.buckets[p * width + b];
+        any = true;
+      }
+      const auto views = store.Snapshot(now_slot * kStep + kStep / 2);
+      if (!any) {
+        EXPECT_TRUE(views.empty() || views[0].histogram(Signal::kJobDuration).upper_bounds.empty());
+        continue;
+      }
+      ASSERT_EQ(views.size(), 1u);
+      const HistogramView& h = views[0].histogram(Signal::kJobDuration);
+      auto near = [](double want) { return 1e-9 * std::max(1.0, std::abs(want)); };
+      EXPECT_NEAR(h.sum, sum, near(sum)) << "step " << step << " lag " << lag;
+      EXPECT_NEAR(h.count, count, near(count)) << "step " << step << " lag " << lag;
+      ASSERT_EQ(h.buckets.size(), width);
+      for (size_t b = 0; b < width; ++b) EXPECT_NEAR(h.buckets[b], buckets[b], near(buckets[b]));
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 300);
+  // An imported copy recounts its totals from the slots.
+  WindowStore copy({kStep, kSlots * kStep, 60'000}, LimitsConfig{});
+  ASSERT_TRUE(copy.Import(store.Export()).ok());
+  const int64_t at = ts;
+  const auto a = store.Snapshot(at), b = copy.Snapshot(at);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_NEAR(a[0].histogram(Signal::kJobDuration).sum, b[0].histogram(Signal::kJobDuration).sum,
+              1e-6 * std::max(1.0, std::abs(a[0].histogram(Signal::kJobDuration).sum)));
+  EXPECT_EQ(a[0].histogram(Signal::kJobDuration).buckets,
+            b[0].histogram(Signal::kJobDuration).buckets);
+}
+
 TEST_F(WindowStoreTest, GaugeDuplicatesAreNotCountedTwice) {
   SeriesRef g = Ref("g", MakeRoute(Signal::kGpuUtil));
   EXPECT_EQ(Append(g, kT0, 40), AppendResult::kAccepted);
