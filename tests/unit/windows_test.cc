@@ -191,6 +191,8 @@ TEST(HistogramTotals, MatchTheSlotsOfTheWindowThroughTurnsGapsAndLateSamples) {
     const WindowImage image = store.Export();
     ASSERT_EQ(image.providers.size(), 1u);
     const auto& ring = *image.providers[0].histograms[Index(Signal::kJobDuration)];
+    // Counters' first samples are baselines: no slot written yet.
+    if (ring.latest_slot == std::numeric_limits<int64_t>::min()) continue;
     const size_t width = ring.upper_bounds.size();
     for (int64_t lag = -2; lag <= 2; ++lag) {
       const int64_t now_slot = ring.latest_slot + lag;
