@@ -68,7 +68,7 @@ void Evaluator::EvaluateOnce(int64_t now_ms) {
   const std::vector<windows::ProviderView>& views = views_;
   analytics::Scoreboard board = analytics::ComputeScoreboard(views, config_, now_ms, state_);
   time_phase(phase_analytics_);
-  std::string body = exposition::RenderScoreboard(board);
+  std::string body = exposition::RenderScoreboard(board, cache_.TakeSpare());
   time_phase(phase_render_);
   LogNewAuditRecords();
   if (derived_ != nullptr) {

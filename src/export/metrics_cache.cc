@@ -1,12 +1,14 @@
 #include "export/metrics_cache.h"
 
 #include <atomic>
+#include <utility>
 
 namespace depin::exposition {
 
 struct MetricsCache::Entry {
-  explicit Entry(std::string text) : body(std::make_shared<const std::string>(std::move(text))) {}
-  std::shared_ptr<const std::string> body;
+  explicit Entry(std::string text) : body(std::make_shared<std::string>(std::move(text))) {}
+  // Mutable only so that a body nobody holds can be handed back as a spare.
+  std::shared_ptr<std::string> body;
   std::once_flag deflate_once;
   std::shared_ptr<const DeflatedPrefix> deflated;
   std::atomic<bool> deflated_served{false};
@@ -18,7 +20,18 @@ void MetricsCache::Set(std::string body) {
   auto next = std::make_shared<Entry>(std::move(body));
   std::lock_guard<std::mutex> lock(mu_);
   gzip_wanted_ = current_->deflated_served.load();
-  current_ = std::move(next);
+  std::shared_ptr<Entry> previous = std::exchange(current_, std::move(next));
+  // Once replaced, the previous entry can gain no holder: if none is left,
+  // its body is ours. The fence pairs with the holders' release of it.
+  if (previous.use_count() == 1 && previous->body.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    spare_ = std::move(*previous->body);
+  }
+}
+
+std::string MetricsCache::TakeSpare() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(spare_);
 }
 
 std::shared_ptr<MetricsCache::Entry> MetricsCache::Current() const {

@@ -17,6 +17,11 @@ class MetricsCache {
  public:
   MetricsCache();
   void Set(std::string body);
+  // A replaced body that no scrape held any more, for the next render to
+  // write over (a body of 100k providers is ~600 MB: reusing its memory
+  // spares the allocator and the page faults); its text is stale. Empty
+  // when there is none. Keeps at most one, so memory stays at two bodies.
+  std::string TakeSpare();
   // Never null; empty before the first evaluation.
   std::shared_ptr<const std::string> Get() const;
   // The body Get() returns now, deflated (see gzip_parts.h). Never null.
@@ -36,6 +41,7 @@ class MetricsCache {
   mutable std::mutex mu_;
   std::shared_ptr<Entry> current_;
   bool gzip_wanted_ = false;  // the body before current_ was served deflated
+  std::string spare_;
 };
 
 }  // namespace depin::exposition

@@ -1,6 +1,8 @@
 #include "export/render.h"
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <tuple>
 
@@ -41,45 +43,61 @@ void Breakdown(
   }
 }
 
-// A labelled family over scored providers: `parts` lists (label value, value).
-void LabelledGauge(
-    SampleSink& w, const analytics::Scoreboard& board, std::string_view family,
-    std::string_view help, std::string_view label,
-    const std::function<std::vector<std::pair<std::string, double>>(const ProviderScore&)>& parts) {
+// A labelled family over scored providers: `parts(p, emit)` calls
+// emit(label value, value) once per sample of provider p.
+template <typename Parts>
+void LabelledGauge(SampleSink& w, const analytics::Scoreboard& board, std::string_view family,
+                   std::string_view help, std::string_view label, const Parts& parts) {
   w.Family(family, help, "gauge");
   for (const auto& p : board.providers) {
     if (!p.performance.score) continue;
-    for (const auto& [name, value] : parts(p)) {
+    parts(p, [&](std::string_view name, double value) {
       w.Sample(family, {{"provider", p.facts.id}, {label, name}}, value);
-    }
+    });
   }
 }
 
-// "95" for 0.95: promtool reserves the `quantile` label for summaries.
-std::string FormatPercentile(double q) {
+// Label values formatted once per render rather than once per provider
+// (percentiles, windows, horizons: a handful of distinct keys).
+class FormattedLabels {
+ public:
+  std::string_view Of(int64_t key, std::string (*format)(int64_t)) {
+    for (const auto& [k, text] : formatted_) {
+      if (k == key) return text;
+    }
+    // A deque keeps the strings where they are as it grows.
+    return formatted_.emplace_back(key, format(key)).second;
+  }
+
+ private:
+  std::deque<std::pair<int64_t, std::string>> formatted_;
+};
+
+// "95" for 0.95 (the key is the quantile in millionths): promtool reserves
+// the `quantile` label for summaries.
+std::string FormatPercentile(int64_t millionths) {
   std::string out;
-  AppendValue(&out, std::round(q * 1e6) / 1e4);
+  AppendValue(&out, static_cast<double>(millionths) / 1e4);
   return out;
 }
 
-std::vector<std::pair<std::string, double>> QuantileParts(
-    const std::vector<std::pair<double, double>>& quantiles) {
-  std::vector<std::pair<std::string, double>> out;
-  for (const auto& [q, v] : quantiles) out.emplace_back(FormatPercentile(q), v);
-  return out;
+// Emits (percentile label, value) for each quantile.
+template <typename Emit>
+void QuantileParts(const std::vector<std::pair<double, double>>& quantiles, FormattedLabels& labels,
+                   const Emit& emit) {
+  for (const auto& [q, v] : quantiles) {
+    emit(labels.Of(std::llround(q * 1e6), FormatPercentile), v);
+  }
 }
 
-// Per-signal figures of the statistics, e.g. the trend slope of each signal.
-std::vector<std::pair<std::string, double>> SignalParts(
-    const ProviderScore& p,
-    const std::function<std::optional<double>(const analytics::SignalStatistics&)>& value) {
-  std::vector<std::pair<std::string, double>> out;
+// Emits (signal name, value) for each signal for which `value` has a number.
+template <typename Value, typename Emit>
+void SignalParts(const ProviderScore& p, const Value& value, const Emit& emit) {
   for (int i = 0; i < analytics::kStatSignalCount; ++i) {
-    if (auto v = value(p.statistics.signals[i])) {
-      out.emplace_back(analytics::StatSignalName(static_cast<analytics::StatSignal>(i)), *v);
+    if (std::optional<double> v = value(p.statistics.signals[i])) {
+      emit(analytics::StatSignalName(static_cast<analytics::StatSignal>(i)), *v);
     }
   }
-  return out;
 }
 
 // A gauge over scored providers only.
@@ -94,6 +112,8 @@ void ScoredGauge(SampleSink& w, const analytics::Scoreboard& board, std::string_
 
 void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
   using analytics::ProviderStatistics;
+  FormattedLabels percentiles;
+  FormattedLabels windows;
   ScoredGauge(w, board, "depin_provider_uptime_ratio", "Share of the window the provider was up.",
               [](const ProviderScore& p) { return p.statistics.reliability.uptime_ratio; });
   ScoredGauge(w, board, "depin_provider_outages", "Outages (up 1 -> 0) in the window.",
@@ -106,31 +126,37 @@ void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
   ScoredGauge(w, board, "depin_provider_mttr_seconds",
               "Mean time to repair of the outages that ended in the window.",
               [](const ProviderScore& p) { return p.statistics.reliability.mttr_seconds; });
-  LabelledGauge(
-      w, board, "depin_provider_response_latency_seconds",
-      "Response latency percentiles over the window, as histogram_quantile.", "percentile",
-      [](const ProviderScore& p) { return QuantileParts(p.statistics.latency_quantiles); });
-  LabelledGauge(
-      w, board, "depin_provider_job_duration_seconds",
-      "Job duration percentiles over the window, as histogram_quantile.", "percentile",
-      [](const ProviderScore& p) { return QuantileParts(p.statistics.duration_quantiles); });
+  LabelledGauge(w, board, "depin_provider_response_latency_seconds",
+                "Response latency percentiles over the window, as histogram_quantile.",
+                "percentile", [&percentiles](const ProviderScore& p, const auto& emit) {
+                  QuantileParts(p.statistics.latency_quantiles, percentiles, emit);
+                });
+  LabelledGauge(w, board, "depin_provider_job_duration_seconds",
+                "Job duration percentiles over the window, as histogram_quantile.", "percentile",
+                [&percentiles](const ProviderScore& p, const auto& emit) {
+                  QuantileParts(p.statistics.duration_quantiles, percentiles, emit);
+                });
   LabelledGauge(w, board, "depin_provider_trend_slope",
                 "Least-squares slope per second of the signal over the window.", "signal",
-                [](const ProviderScore& p) {
-                  return SignalParts(
-                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                [](const ProviderScore& p, const auto& emit) {
+                  SignalParts(
+                      p,
+                      [](const analytics::SignalStatistics& s) -> std::optional<double> {
                         if (!s.trend) return std::nullopt;
                         return s.trend->slope_per_second;
-                      });
+                      },
+                      emit);
                 });
   LabelledGauge(w, board, "depin_provider_trend_r2",
                 "Share of the signal's variance the trend line explains, 0-1.", "signal",
-                [](const ProviderScore& p) {
-                  return SignalParts(
-                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                [](const ProviderScore& p, const auto& emit) {
+                  SignalParts(
+                      p,
+                      [](const analytics::SignalStatistics& s) -> std::optional<double> {
                         if (!s.trend) return std::nullopt;
                         return s.trend->r2;
-                      });
+                      },
+                      emit);
                 });
   w.Family("depin_provider_trend", "Trend direction of the signal as a state-set.", "gauge");
   for (const auto& p : board.providers) {
@@ -150,18 +176,21 @@ void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
   }
   LabelledGauge(w, board, "depin_provider_anomaly_score",
                 "Deviation of the newest step from the window's baseline (z or robust z).",
-                "signal", [](const ProviderScore& p) {
-                  return SignalParts(
-                      p, [](const analytics::SignalStatistics& s) { return s.anomaly_score; });
+                "signal", [](const ProviderScore& p, const auto& emit) {
+                  SignalParts(
+                      p, [](const analytics::SignalStatistics& s) { return s.anomaly_score; },
+                      emit);
                 });
   LabelledGauge(w, board, "depin_provider_anomalous",
                 "1 when the anomaly score is at or above the threshold.", "signal",
-                [](const ProviderScore& p) {
-                  return SignalParts(
-                      p, [](const analytics::SignalStatistics& s) -> std::optional<double> {
+                [](const ProviderScore& p, const auto& emit) {
+                  SignalParts(
+                      p,
+                      [](const analytics::SignalStatistics& s) -> std::optional<double> {
                         if (!s.anomaly_score) return std::nullopt;
                         return s.anomalous ? 1.0 : 0.0;
-                      });
+                      },
+                      emit);
                 });
   w.Family("depin_provider_anomalies_total",
            "Anomaly episodes (the flag rising) since the sidecar started, by signal.", "counter");
@@ -176,12 +205,10 @@ void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
   }
   LabelledGauge(w, board, "depin_provider_slo_burn_rate",
                 "Error-budget burn rate of the job success SLO over the trailing window.", "window",
-                [](const ProviderScore& p) {
-                  std::vector<std::pair<std::string, double>> out;
+                [&windows](const ProviderScore& p, const auto& emit) {
                   for (const auto& b : p.statistics.burn_rates) {
-                    if (b.rate) out.emplace_back(FormatDuration(b.window_ms), *b.rate);
+                    if (b.rate) emit(windows.Of(b.window_ms, FormatDuration), *b.rate);
                   }
-                  return out;
                 });
   ScoredGauge(w, board, "depin_provider_penalty_points",
               "Penalty points currently taken off the reputation (they decay with a half-life).",
@@ -204,28 +231,22 @@ void RenderStatistics(SampleSink& w, const analytics::Scoreboard& board) {
               "Price of the allocated GPUs over the observed time per completed job.",
               [](const ProviderScore& p) { return p.statistics.cost.cost_per_job; });
   LabelledGauge(w, board, "depin_provider_saturation_ratio", "Busy share of each resource, 0-1.",
-                "resource", [](const ProviderScore& p) {
-                  std::vector<std::pair<std::string, double>> out;
+                "resource", [](const ProviderScore& p, const auto& emit) {
                   for (int r = 0; r < analytics::kResourceCount; ++r) {
                     if (auto v = p.statistics.saturation[r]) {
-                      out.emplace_back(analytics::ResourceName(static_cast<analytics::Resource>(r)),
-                                       *v);
+                      emit(analytics::ResourceName(static_cast<analytics::Resource>(r)), *v);
                     }
                   }
-                  return out;
                 });
   LabelledGauge(
       w, board, "depin_provider_bottleneck",
       "1 for the saturated resource while failures or latency are worse than the network's.",
-      "resource", [](const ProviderScore& p) {
-        std::vector<std::pair<std::string, double>> out;
+      "resource", [](const ProviderScore& p, const auto& emit) {
         for (int r = 0; r < analytics::kResourceCount; ++r) {
           if (!p.statistics.saturation[r]) continue;
           auto res = static_cast<analytics::Resource>(r);
-          out.emplace_back(analytics::ResourceName(res),
-                           p.statistics.bottleneck == res ? 1.0 : 0.0);
+          emit(analytics::ResourceName(res), p.statistics.bottleneck == res ? 1.0 : 0.0);
         }
-        return out;
       });
 }
 
@@ -285,12 +306,13 @@ void RenderForecasts(SampleSink& w, const analytics::Scoreboard& board) {
   w.Family("depin_provider_forecast",
            "Holt-Winters forecast of the signal at the horizon: mean and prediction interval.",
            "gauge");
+  FormattedLabels horizons;
   for (const auto& p : board.providers) {
     if (!p.performance.score) continue;
     for (int s = 0; s < analytics::kStatSignalCount; ++s) {
       const auto signal = analytics::StatSignalName(static_cast<analytics::StatSignal>(s));
       for (const auto& point : p.forecasts[static_cast<size_t>(s)]) {
-        const std::string horizon = FormatDuration(point.horizon_ms);
+        const std::string_view horizon = horizons.Of(point.horizon_ms, FormatDuration);
         for (const auto& [bound, value] :
              {std::pair{"lower", point.value.lower}, std::pair{"mean", point.value.mean},
               std::pair{"upper", point.value.upper}}) {
@@ -339,9 +361,14 @@ void RenderNetwork(SampleSink& w, const analytics::NetworkFigures& n) {
 
 }  // namespace
 
-std::string RenderScoreboard(const analytics::Scoreboard& board) {
-  TextWriter w;
-  w.buffer().reserve(board.providers.size() * 4000 + 4096);
+std::string RenderScoreboard(const analytics::Scoreboard& board, std::string buffer) {
+  TextWriter w(std::move(buffer));
+  // About 6 kB per scored provider, less than 100 B per other one: one
+  // growth at most, none once the buffer is reused.
+  const auto scored = static_cast<size_t>(
+      std::count_if(board.providers.begin(), board.providers.end(),
+                    [](const ProviderScore& p) { return p.performance.score.has_value(); }));
+  w.Reserve(scored * 6144 + (board.providers.size() - scored) * 128 + 4096);
   RenderScoreboard(board, w);
   return w.Take();
 }

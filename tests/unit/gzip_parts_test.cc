@@ -116,5 +116,25 @@ TEST(MetricsCache, WarmsTheNextBodyOnlyWhileGzipScrapersCome) {
   EXPECT_EQ(Gunzip(Assemble(*cache.GetDeflated(), "")), "c 3\n");
 }
 
+TEST(MetricsCache, HandsBackTheMemoryOfABodyNoScrapeHolds) {
+  MetricsCache cache;
+  EXPECT_TRUE(cache.TakeSpare().empty());
+  std::string first = SomeText(100'000, 1);
+  const char* first_memory = first.data();
+  cache.Set(std::move(first));
+  cache.Set("second 2\n");
+  std::string spare = cache.TakeSpare();
+  EXPECT_GE(spare.capacity(), 100'000u);
+  EXPECT_EQ(spare.data(), first_memory) << "the first body's own buffer";
+  EXPECT_EQ(cache.TakeSpare().capacity(), std::string().capacity()) << "handed out once";
+
+  // A scrape still sending the body keeps it: nothing is handed back.
+  cache.Set(SomeText(50'000, 2));
+  std::shared_ptr<const std::string> scraping = cache.Get();
+  cache.Set("fourth 4\n");
+  EXPECT_EQ(cache.TakeSpare().capacity(), std::string().capacity());
+  EXPECT_GE(scraping->size(), 50'000u) << "untouched while held";
+}
+
 }  // namespace
 }  // namespace depin::exposition
