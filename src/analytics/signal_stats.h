@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 #include "analytics/reliability.h"
 #include "analytics/slo.h"
 #include "analytics/statistics.h"
+#include "common/string_hash.h"
 #include "config/config.h"
 #include "windows/view.h"
 
@@ -80,7 +80,7 @@ class AnomalyCounter {
     std::array<bool, kStatSignalCount> flagged{};
     std::array<uint64_t, kStatSignalCount> episodes{};
   };
-  std::map<std::string, State> states_;
+  StringMap<State> states_;
 };
 
 // `series` is StatSignalSeries(view), computed once by the caller.
