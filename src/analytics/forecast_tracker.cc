@@ -17,7 +17,8 @@ std::string Key(const std::string& provider, StatSignal signal) {
 
 ForecastTracker::ForecastTracker(const ForecastConfig& config) : config_(config) {}
 
-ForecastTracker::Model& ForecastTracker::Get(StringMap<Model>& models, const std::string& key) {
+ForecastTracker::Model& ForecastTracker::Get(std::map<std::string, Model>& models,
+                                             const std::string& key) {
   Model& m = models[key];
   if (!m.hw) {
     HoltWintersParams p;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,7 +11,6 @@
 #include "analytics/forecast.h"
 #include "analytics/signal_stats.h"
 #include "analytics/statistics.h"
-#include "common/string_hash.h"
 #include "config/config.h"
 
 namespace depin::durable {
@@ -53,12 +53,12 @@ class ForecastTracker {
     int64_t last_step = -1;  // index of the last forecast step fed
     bool touched = false;
   };
-  Model& Get(StringMap<Model>& models, const std::string& key);
+  Model& Get(std::map<std::string, Model>& models, const std::string& key);
   std::vector<ForecastPoint> At(const Model& m) const;
 
   ForecastConfig config_;
-  StringMap<Model> providers_;  // key: provider + '\0' + signal
-  StringMap<Model> regions_;
+  std::map<std::string, Model> providers_;  // key: provider + '\0' + signal
+  std::map<std::string, Model> regions_;
 };
 
 }  // namespace depin::analytics

@@ -6,13 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analytics/signal_stats.h"
 #include "analytics/statistics.h"
-#include "common/string_hash.h"
 #include "config/config.h"
 
 namespace depin::durable {
@@ -96,7 +96,7 @@ class LongRangeTracker {
     bool touched = false;
   };
   StatisticsConfig config_;
-  StringMap<State> states_;
+  std::map<std::string, State> states_;
 };
 
 }  // namespace depin::analytics

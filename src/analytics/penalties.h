@@ -4,12 +4,12 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/string_hash.h"
 #include "config/config.h"
 
 namespace depin::durable {
@@ -82,7 +82,7 @@ class PenaltyTracker {
     std::array<uint64_t, kPenaltyRuleCount> fired{};
   };
   PenaltyConfig config_;
-  StringMap<State> states_;
+  std::map<std::string, State> states_;
 };
 
 }  // namespace depin::analytics

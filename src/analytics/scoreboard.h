@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -14,7 +15,6 @@
 #include "analytics/reputation.h"
 #include "analytics/signal_stats.h"
 #include "analytics/tiers.h"
-#include "common/string_hash.h"
 #include "config/config.h"
 #include "windows/view.h"
 
@@ -58,13 +58,13 @@ struct AnalyticsState {
     penalties.set_config(config.penalties);
     long_range.set_config(config.statistics);
   }
-  TierTracker tiers;                 // hysteresis
-  ForecastTracker forecasts;         // online Holt-Winters models
-  PenaltyTracker penalties;          // decaying penalty points
-  LongRangeTracker long_range;       // 168h trends and usage profiles
-  AnomalyCounter anomalies;          // anomaly episodes per provider and signal
-  AuditLog audit;                    // score, tier and penalty changes
-  StringMap<double> audited_scores;  // last reputation put on record
+  TierTracker tiers;                             // hysteresis
+  ForecastTracker forecasts;                     // online Holt-Winters models
+  PenaltyTracker penalties;                      // decaying penalty points
+  LongRangeTracker long_range;                   // 168h trends and usage profiles
+  AnomalyCounter anomalies;                      // anomaly episodes per provider and signal
+  AuditLog audit;                                // score, tier and penalty changes
+  std::map<std::string, double> audited_scores;  // last reputation put on record
 };
 
 // Runs the analytics over a snapshot of the windows taken at `now_ms`.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,7 +16,6 @@
 #include "analytics/reliability.h"
 #include "analytics/slo.h"
 #include "analytics/statistics.h"
-#include "common/string_hash.h"
 #include "config/config.h"
 #include "windows/view.h"
 
@@ -80,7 +80,7 @@ class AnomalyCounter {
     std::array<bool, kStatSignalCount> flagged{};
     std::array<uint64_t, kStatSignalCount> episodes{};
   };
-  StringMap<State> states_;
+  std::map<std::string, State> states_;
 };
 
 // `series` is StatSignalSeries(view), computed once by the caller.
