@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 
@@ -213,6 +214,9 @@ analytics::Scoreboard ReplicatedScoreboard(int providers) {
     board.providers.push_back(from);
     board.providers.back().facts.id = from.facts.id + "-r" + std::to_string(i / kEvaluated);
   }
+  board.scored = static_cast<int>(std::count_if(
+      board.providers.begin(), board.providers.end(),
+      [](const analytics::ProviderScore& p) { return p.reputation.score.has_value(); }));
   return board;
 }
 

@@ -365,9 +365,8 @@ std::string RenderScoreboard(const analytics::Scoreboard& board, std::string buf
   TextWriter w(std::move(buffer));
   // About 6 kB per scored provider, less than 100 B per other one: one
   // growth at most, none once the buffer is reused.
-  const auto scored = static_cast<size_t>(
-      std::count_if(board.providers.begin(), board.providers.end(),
-                    [](const ProviderScore& p) { return p.performance.score.has_value(); }));
+  const size_t scored =
+      std::min(static_cast<size_t>(std::max(board.scored, 0)), board.providers.size());
   w.Reserve(scored * 6144 + (board.providers.size() - scored) * 128 + 4096);
   RenderScoreboard(board, w);
   return w.Take();
