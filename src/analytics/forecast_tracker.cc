@@ -1,7 +1,10 @@
 #include "analytics/forecast_tracker.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "common/duration.h"
 
 namespace depin::analytics {
 namespace {
@@ -51,7 +54,8 @@ void ForecastTracker::FeedProvider(const std::string& provider, StatSignal signa
   } else if (m.last_step >= 0) {
     for (int64_t k = m.last_step + 1; k < steps.first_full; ++k) m.hw->Observe(std::nan(""));
   }
-  for (int64_t k = from; k < steps.current; ++k) {
+  const int64_t settled = FloorDiv(now_ms - config_.settle_ms, fs);  // the step still settling
+  for (int64_t k = from; k < std::min(steps.current, settled); ++k) {
     m.hw->Observe(StepMean(slots, step_ms, now_ms, fs, k));
     m.last_step = k;
   }
@@ -69,19 +73,22 @@ void ForecastTracker::FeedRegion(const std::string& region, double utilisation, 
   m.last_step = std::max(m.last_step, completed);
 }
 
-std::vector<ForecastPoint> ForecastTracker::At(const Model& m) const {
+std::vector<ForecastPoint> ForecastTracker::At(const Model& m, int64_t extra_steps) const {
   std::vector<ForecastPoint> out;
   if (!m.hw || !m.hw->ready()) return out;
   for (int64_t h : config_.horizons_ms) {
-    out.push_back({h, m.hw->At(static_cast<int>(h / config_.step_ms))});
+    out.push_back({h, m.hw->At(static_cast<int>(h / config_.step_ms + extra_steps))});
   }
   return out;
 }
 
 std::vector<ForecastPoint> ForecastTracker::ProviderForecast(const std::string& provider,
-                                                             StatSignal signal) const {
+                                                             StatSignal signal,
+                                                             int64_t now_ms) const {
   auto it = providers_.find(Key(provider, signal));
-  return it == providers_.end() ? std::vector<ForecastPoint>{} : At(it->second);
+  if (it == providers_.end()) return {};
+  const int64_t last_complete = FloorDiv(now_ms, config_.step_ms) - 1;
+  return At(it->second, std::max<int64_t>(last_complete - it->second.last_step, 0));
 }
 
 std::optional<double> ForecastTracker::SecondsToExhaustion(const std::string& region) const {

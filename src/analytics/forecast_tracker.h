@@ -29,14 +29,18 @@ class ForecastTracker {
   explicit ForecastTracker(const ForecastConfig& config);
 
   // Feeds the forecast steps of `slots` (window slots of `step_ms`, the last
-  // one containing `now_ms`) that completed since the previous call.
+  // one containing `now_ms`) that ended at least `settle` before `now_ms`
+  // and were not fed yet.
   void FeedProvider(const std::string& provider, StatSignal signal, const SlotSeries& slots,
                     int64_t step_ms, int64_t now_ms);
   // Feeds a region's current GPU utilisation once per completed step.
   void FeedRegion(const std::string& region, double utilisation, int64_t now_ms);
 
-  // Forecasts at the configured horizons; empty until the model is ready.
-  std::vector<ForecastPoint> ProviderForecast(const std::string& provider, StatSignal signal) const;
+  // Forecasts at the configured horizons, counted from the step containing
+  // `now_ms` whatever the settle delay: horizon H forecasts the step H after
+  // the last complete one. Empty until the model is ready.
+  std::vector<ForecastPoint> ProviderForecast(const std::string& provider, StatSignal signal,
+                                              int64_t now_ms) const;
   // Seconds until the mean forecast of the region's utilisation reaches 1,
   // +Inf when not within the exhaustion horizon, nullopt while warming up.
   std::optional<double> SecondsToExhaustion(const std::string& region) const;
@@ -54,7 +58,8 @@ class ForecastTracker {
     bool touched = false;
   };
   Model& Get(std::map<std::string, Model>& models, const std::string& key);
-  std::vector<ForecastPoint> At(const Model& m) const;
+  // `extra_steps`: steps between the last one fed and the last complete one.
+  std::vector<ForecastPoint> At(const Model& m, int64_t extra_steps) const;
 
   ForecastConfig config_;
   std::map<std::string, Model> providers_;  // key: provider + '\0' + signal

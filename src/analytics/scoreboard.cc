@@ -110,7 +110,7 @@ Scoreboard ComputeScoreboard(const std::vector<windows::ProviderView>& views, co
       state.forecasts.FeedProvider(ps.facts.id, signal, series[i][static_cast<size_t>(sig)].slots,
                                    views[i].step_ms, now_ms);
       ps.forecasts[static_cast<size_t>(sig)] =
-          state.forecasts.ProviderForecast(ps.facts.id, signal);
+          state.forecasts.ProviderForecast(ps.facts.id, signal, now_ms);
     }
     if (ps.reputation.score) {
       const auto before = state.tiers.Current(ps.facts.id);

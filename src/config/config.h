@@ -107,6 +107,9 @@ struct ForecastConfig {
   double coverage = 0.8;
   double alpha = 0.02, beta = 0.001, gamma = 0.1;
   int64_t exhaustion_horizon_ms = 604'800'000;  // look this far for capacity exhaustion
+  // A step is fed to the model this long after it ends: remote-write delivers
+  // samples late (batching, retries), and a step fed early is a partial mean.
+  int64_t settle_ms = 60'000;
 };
 
 // Penalties lower the reputation on an outage, an SLA breach or a failure

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/duration.h"
+
 namespace depin::windows {
 namespace {
 
@@ -14,8 +16,6 @@ int Position(int64_t slot, int n) {
   int64_t p = slot % n;
   return static_cast<int>(p < 0 ? p + n : p);
 }
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // a - b for b >= 0, clamped at the lowest int64: timestamps come off the wire.
 int64_t SubtractClamped(int64_t a, int64_t b) {

@@ -63,7 +63,9 @@ SIDECAR_CONFIG = {
     "windows": {"step": "5s", "length": "10m"},
     "confidence": {"min_samples": 4},
     "statistics": {"trend_min_points": 10, "anomaly_min_baseline": 10},
-    "forecast": {"step": "5s", "season": "1m", "horizons": list(HORIZONS)},
+    # settle: remote-write here sends within 1 s (batch_send_deadline) of a
+    # 1 s scrape; 4 s leaves room for a loaded machine.
+    "forecast": {"step": "5s", "season": "1m", "horizons": list(HORIZONS), "settle": "4s"},
 }
 
 SIGNALS = ("uptime", "gpu_util", "failure_ratio", "jobs_completed")
