@@ -523,11 +523,7 @@ Status Validate(const Config& c) {
   }
   if (f.coverage <= 0 || f.coverage >= 1)
     return Status::InvalidArgument("forecast.coverage: must be in (0, 1)");
-  // The settled step must still be inside the window when it is fed.
-  if (f.settle_ms < 0 || f.settle_ms + f.step_ms > c.windows.length_ms) {
-    return Status::InvalidArgument(
-        "forecast.settle: must be >= 0 and, with one forecast step, fit in windows.length");
-  }
+  if (f.settle_ms < 0) return Status::InvalidArgument("forecast.settle: must be >= 0");
   if (!c.signals[Index(Signal::kUp)].enabled) {
     return Status::InvalidArgument("signals.up: required (uptime and confidence depend on it)");
   }
