@@ -54,8 +54,10 @@ void ForecastTracker::FeedProvider(const std::string& provider, StatSignal signa
   } else if (m.last_step >= 0) {
     for (int64_t k = m.last_step + 1; k < steps.first_full; ++k) m.hw->Observe(std::nan(""));
   }
-  const int64_t settled = FloorDiv(now_ms - config_.settle_ms, fs);  // the step still settling
-  for (int64_t k = from; k < std::min(steps.current, settled); ++k) {
+  // The step holding now - settle is still settling (settle >= 0: it is at
+  // most the one filling).
+  const int64_t settling = FloorDiv(now_ms - config_.settle_ms, fs);
+  for (int64_t k = from; k < settling; ++k) {
     m.hw->Observe(StepMean(slots, step_ms, now_ms, fs, k));
     m.last_step = k;
   }
